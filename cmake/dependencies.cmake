@@ -1,0 +1,16 @@
+# Every dependency comes from Debian 12 packages (scripts/setup.sh installs them).
+find_package(Boost 1.81 REQUIRED COMPONENTS json url)
+find_package(OpenSSL 3 REQUIRED)
+find_package(SQLite3 REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(fmt REQUIRED)
+find_package(date REQUIRED)
+find_package(Threads REQUIRED)
+
+# Asio is used with C++20 coroutines only; no deprecated interfaces.
+add_library(mailprobe_boost INTERFACE)
+target_link_libraries(mailprobe_boost INTERFACE Boost::headers Boost::json Boost::url
+                      Threads::Threads)
+target_compile_definitions(mailprobe_boost INTERFACE
+  BOOST_ASIO_NO_DEPRECATED BOOST_ASIO_DISABLE_BOOST_COROUTINE BOOST_BEAST_USE_STD_STRING_VIEW)

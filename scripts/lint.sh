@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Style and static checks that CI enforces: clang-format on every C++ file, clang-tidy on
+# src/ (using the compile database of the build directory given as $1, default build).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build_dir=${1:-build}
+
+mapfile -t files < <(git ls-files '*.cpp' '*.hpp')
+if ! clang-format --dry-run -Werror "${files[@]}"; then
+  echo "lint: clang-format disagrees with the files above (run: clang-format -i <file>)" >&2
+  exit 1
+fi
+echo "lint: clang-format clean (${#files[@]} files)"
+
+if [ ! -f "$build_dir/compile_commands.json" ]; then
+  echo "lint: $build_dir/compile_commands.json missing; configure the build first" >&2
+  exit 1
+fi
+mapfile -t sources < <(git ls-files 'src/*.cpp')
+run-clang-tidy -quiet -p "$build_dir" -j "$(nproc)" "${sources[@]/#/$PWD/}" > "$build_dir/clang-tidy.log" 2>&1 || {
+  grep -E 'error:|warning:' "$build_dir/clang-tidy.log" | sort -u | head -50 >&2
+  echo "lint: clang-tidy found problems (full log: $build_dir/clang-tidy.log)" >&2
+  exit 1
+}
+echo "lint: clang-tidy clean (${#sources[@]} files)"

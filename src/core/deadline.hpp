@@ -1,0 +1,40 @@
+#pragma once
+// One absolute deadline per probe; every step runs under the time left.
+
+#include <chrono>
+
+namespace mailprobe::core {
+
+class Deadline {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  static Deadline after(clock::duration budget) { return Deadline(clock::now(), budget); }
+
+  clock::time_point at() const { return start_ + budget_; }
+  clock::time_point start() const { return start_; }
+  // The whole budget, for messages such as "timeout after 10.0 s".
+  clock::duration budget() const { return budget_; }
+  clock::duration remaining() const {
+    auto left = at() - clock::now();
+    return left > clock::duration::zero() ? left : clock::duration::zero();
+  }
+  bool expired() const { return clock::now() >= at(); }
+  // A deadline for a sub-step: the earlier of this one and now + limit.
+  Deadline capped(clock::duration limit) const {
+    auto now = clock::now();
+    return now + limit < at() ? Deadline(now, limit) : *this;
+  }
+
+ private:
+  Deadline(clock::time_point start, clock::duration budget) : start_(start), budget_(budget) {}
+  clock::time_point start_;
+  clock::duration budget_;
+};
+
+// Seconds as a double, the unit of every timing mailprobe reports.
+inline double seconds(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+}  // namespace mailprobe::core

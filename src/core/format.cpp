@@ -1,0 +1,33 @@
+#include "core/format.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+namespace mailprobe::core {
+
+std::string format_number(double value, int max_decimals) {
+  if (!std::isfinite(value)) return value > 0 ? "inf" : (value < 0 ? "-inf" : "nan");
+  char buffer[64];
+  int n = std::snprintf(buffer, sizeof buffer, "%.*f", max_decimals, value);
+  if (n <= 0 || static_cast<std::size_t>(n) >= sizeof buffer) return "0";
+  std::string text(buffer, static_cast<std::size_t>(n));
+  if (text.find('.') != std::string::npos) {
+    while (text.back() == '0')
+      text.pop_back();
+    if (text.back() == '.') text.pop_back();
+  }
+  if (text == "-0") text = "0";
+  return text;
+}
+
+std::string format_seconds(double seconds) {
+  char buffer[64];
+  if (seconds < 1.0) {
+    std::snprintf(buffer, sizeof buffer, "%.3f s", seconds);
+  } else {
+    std::snprintf(buffer, sizeof buffer, "%.1f s", seconds);
+  }
+  return buffer;
+}
+
+}  // namespace mailprobe::core

@@ -1,0 +1,14 @@
+#pragma once
+// Number formatting shared by every renderer: no exponent, no trailing zeros.
+
+#include <string>
+
+namespace mailprobe::core {
+
+// 12 -> "12", 0.0123456 -> "0.012346", -1.5 -> "-1.5", 1e-9 -> "0".
+std::string format_number(double value, int max_decimals = 6);
+
+// A duration in seconds for messages: "10.0 s", "0.250 s".
+std::string format_seconds(double seconds);
+
+}  // namespace mailprobe::core

@@ -1,0 +1,68 @@
+#pragma once
+// The result of one probe: what every renderer (Nagios text, JSON, Prometheus, SQLite)
+// turns into output. Probes fill it; they never print.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/outcome.hpp"
+#include "core/range.hpp"
+#include "core/state.hpp"
+
+namespace mailprobe::core {
+
+// A measured value with its unit and thresholds; becomes perfdata and a metric sample.
+struct Metric {
+  std::string name;
+  double value = 0;
+  // Nagios unit of measure: "" (a number), "s", "%", "B", "KB", "MB", "GB", "TB", "c".
+  std::string unit;
+  std::optional<Range> warning;
+  std::optional<Range> critical;
+  std::optional<double> min;
+  std::optional<double> max;
+};
+
+// A part of the check with its own state; parts roll up into the result's state.
+struct Subcheck {
+  State state = State::ok;
+  std::string summary;
+  std::vector<Subcheck> children;
+
+  // This part's state combined with its children's.
+  State overall() const;
+};
+
+// How long one phase of the conversation took (resolve, connect, tls, banner, auth, ...).
+struct PhaseTiming {
+  std::string phase;
+  double seconds = 0;
+};
+
+struct ProbeResult {
+  // The service name that prefixes the Nagios summary: "SMTP", "IMAP", "TCP".
+  std::string service;
+  // The probe's own verdict, before its subchecks roll up.
+  State state = State::ok;
+  std::string summary;
+  std::vector<Subcheck> subchecks;
+  std::vector<Metric> metrics;
+  std::vector<PhaseTiming> timings;
+  std::optional<Failure> failure;
+  // Facts the user must always see, e.g. "certificate verification disabled (--insecure)".
+  std::vector<std::string> notes;
+  // The conversation with the server, secrets redacted; filled only when asked for.
+  std::vector<std::string> transcript;
+
+  // The state after roll-up: the worst of the probe's own state and every subcheck.
+  State overall() const;
+
+  // Records a failure and the state it maps to; the summary becomes the failure's message.
+  void fail(Failure failure, State state = State::critical);
+  void add_timing(std::string phase, double seconds);
+  const PhaseTiming* timing(std::string_view phase) const;
+  const Metric* metric(std::string_view name) const;
+};
+
+}  // namespace mailprobe::core

@@ -1,0 +1,287 @@
+#include "net/connection.hpp"
+
+#include <openssl/x509v3.h>
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/error.hpp>
+
+#include "core/format.hpp"
+
+namespace mailprobe::net {
+
+namespace {
+namespace beast = boost::beast;
+namespace ssl = asio::ssl;
+using boost::system::error_code;
+using Clock = std::chrono::steady_clock;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+// The most bytes one read asks for.
+constexpr std::size_t read_chunk = 16384;
+// TLS close_notify exchange never takes longer than this.
+constexpr auto tls_shutdown_limit = std::chrono::seconds(1);
+
+bool closed_by_peer(const error_code& ec) {
+  return ec == asio::error::eof || ec == asio::error::connection_reset ||
+         ec == ssl::error::stream_truncated || ec == asio::error::broken_pipe;
+}
+}  // namespace
+
+Connection::Connection(asio::any_io_executor executor, core::Deadline deadline,
+                       std::size_t max_line)
+    : deadline_(deadline), max_line_(max_line), tcp_(std::move(executor)) {}
+
+Connection::~Connection() = default;
+
+template <class Operation>
+auto Connection::with_stream(Operation&& operation) {
+  return tls_ ? operation(*tls_) : operation(tcp_);
+}
+
+void Connection::note(std::string_view direction, std::string_view text) {
+  if (transcript_ == nullptr) return;
+  // One transcript entry per line, without line endings.
+  while (!text.empty()) {
+    auto end = text.find('\n');
+    auto line = text.substr(0, end);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    transcript_->push_back(std::string(direction) + std::string(line));
+    if (end == std::string_view::npos) break;
+    text.remove_prefix(end + 1);
+  }
+}
+
+core::Failure Connection::io_failure(const error_code& ec, Step step, bool sending) const {
+  std::string what(step.what);
+  if (ec == beast::error::timeout || ec == asio::error::timed_out) {
+    return {std::string(step.phase), core::FailureKind::timeout,
+            "timeout after " + core::format_seconds(core::seconds(deadline_.budget())) +
+                (sending ? " sending " : " waiting for ") + what};
+  }
+  if (closed_by_peer(ec)) {
+    return {std::string(step.phase), core::FailureKind::network,
+            "connection closed by the server " +
+                std::string(sending ? "while sending " : "while waiting for ") + what};
+  }
+  return {std::string(step.phase), core::FailureKind::network,
+          std::string(sending ? "error sending " : "error reading ") + what + ": " + ec.message()};
+}
+
+bool Connection::is_open() const {
+  return tcp_.socket().is_open();
+}
+
+std::string Connection::peer() const {
+  return endpoint_ ? endpoint_text(*endpoint_) : "";
+}
+
+asio::awaitable<core::Outcome<ConnectInfo>> Connection::connect(std::string host,
+                                                                std::uint16_t port,
+                                                                AddressFamily family) {
+  auto started = Clock::now();
+  auto endpoints = co_await resolve(host, port, family, deadline_);
+  if (!endpoints) co_return endpoints.failure();
+  ConnectInfo info;
+  auto resolved = Clock::now();
+  info.resolve_seconds = core::seconds(resolved - started);
+
+  // The stream's timer bounds every later operation by the same deadline.
+  tcp_.expires_at(deadline_.at());
+  error_code last_error;
+  tcp::endpoint last_endpoint;
+  for (const auto& endpoint : *endpoints) {
+    auto [ec] = co_await tcp_.async_connect(endpoint, use_tuple);
+    if (!ec) {
+      // Commands are small and each waits for its reply: Nagle's algorithm would only
+      // hold them back behind a delayed ACK.
+      boost::system::error_code ignored;
+      tcp_.socket().set_option(tcp::no_delay(true), ignored);
+      endpoint_ = endpoint;
+      info.endpoint = endpoint;
+      info.connect_seconds = core::seconds(Clock::now() - resolved);
+      note("", "* connected to " + endpoint_text(endpoint));
+      co_return info;
+    }
+    last_error = ec;
+    last_endpoint = endpoint;
+    if (ec == beast::error::timeout) break;
+  }
+  auto where = endpoint_text(last_endpoint);
+  if (last_error == beast::error::timeout) {
+    co_return core::Failure{"connect", core::FailureKind::timeout,
+                            "timeout after " +
+                                core::format_seconds(core::seconds(deadline_.budget())) +
+                                " connecting to " + where};
+  }
+  if (last_error == asio::error::connection_refused) {
+    co_return core::Failure{"connect", core::FailureKind::refused,
+                            "connection refused by " + where};
+  }
+  co_return core::Failure{"connect", core::FailureKind::network,
+                          "cannot connect to " + where + ": " + last_error.message()};
+}
+
+asio::awaitable<core::Outcome<TlsFacts>> Connection::start_tls(TlsClientContext& context,
+                                                               std::string server_name) {
+  // What the server sent before the handshake must not be read as if it came over TLS.
+  std::size_t discarded = buffer_.size() - head_;
+  buffer_.clear();
+  head_ = 0;
+  if (discarded > 0)
+    note("", "* discarded " + std::to_string(discarded) + " bytes sent before TLS");
+
+  tls_.emplace(tcp_, context.native());
+  SSL* ssl = tls_->native_handle();
+  if (!server_name.empty() && !is_ip_literal(server_name)) {
+    // SSL_set_tlsext_host_name() is a macro with a C cast; this is what it expands to.
+    SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+             const_cast<char*>(server_name.c_str()));
+  }
+  bool verify = context.options().verify;
+  if (!server_name.empty()) {
+    if (is_ip_literal(server_name)) {
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), server_name.c_str());
+    } else {
+      SSL_set1_host(ssl, server_name.c_str());
+    }
+  }
+  // The chain is always checked so that a problem can be reported; only with
+  // verification on does a problem fail the handshake.
+  verify_failure_.reset();
+  tls_->set_verify_mode(ssl::verify_peer);
+  tls_->set_verify_callback([this, verify](bool preverified, ssl::verify_context& store) {
+    if (!preverified && !verify_failure_) {
+      X509_STORE_CTX* ctx = store.native_handle();
+      VerifyFailure failure;
+      failure.error = X509_STORE_CTX_get_error(ctx);
+      failure.depth = X509_STORE_CTX_get_error_depth(ctx);
+      if (X509* cert = X509_STORE_CTX_get_current_cert(ctx)) {
+        failure.certificate = certificate_facts(cert);
+      }
+      verify_failure_ = std::move(failure);
+    }
+    return verify ? preverified : true;
+  });
+
+  auto [ec] = co_await tls_->async_handshake(ssl::stream_base::client, use_tuple);
+  if (ec) {
+    tls_.reset();
+    error_code ignored;
+    tcp_.socket().close(ignored);
+    if (ec == beast::error::timeout) {
+      co_return core::Failure{"tls", core::FailureKind::timeout,
+                              "timeout after " +
+                                  core::format_seconds(core::seconds(deadline_.budget())) +
+                                  " during the TLS handshake with " + peer()};
+    }
+    if (verify_failure_) {
+      co_return core::Failure{"tls", core::FailureKind::certificate,
+                              "TLS " + describe_verify_failure(*verify_failure_, server_name)};
+    }
+    if (closed_by_peer(ec)) {
+      co_return core::Failure{
+          "tls", core::FailureKind::tls,
+          "TLS handshake with " + peer() + " failed: connection closed by the server"};
+    }
+    co_return core::Failure{"tls", core::FailureKind::tls,
+                            "TLS handshake with " + peer() + " failed: " + ec.message()};
+  }
+  auto facts = session_facts(ssl, verify);
+  facts.discarded_bytes = discarded;
+  if (verify_failure_)
+    facts.verify_problem = describe_verify_failure(*verify_failure_, server_name);
+  note("", "* TLS " + facts.version + " " + facts.cipher);
+  co_return facts;
+}
+
+asio::awaitable<core::Status> Connection::write(std::string_view data, Step step,
+                                                std::optional<std::string_view> shown) {
+  note("C: ", shown ? *shown : data);
+  auto [ec, written] = co_await with_stream([&](auto& stream) {
+    return asio::async_write(stream, asio::buffer(data.data(), data.size()), use_tuple);
+  });
+  if (ec) co_return io_failure(ec, step, true);
+  co_return core::success();
+}
+
+asio::awaitable<core::Outcome<std::string>> Connection::read_line(Step step) {
+  std::size_t scanned = head_;
+  for (;;) {
+    auto newline = buffer_.find('\n', scanned);
+    if (newline != std::string::npos) {
+      std::string line = buffer_.substr(head_, newline - head_);
+      head_ = newline + 1;
+      if (head_ == buffer_.size()) {
+        buffer_.clear();
+        head_ = 0;
+      }
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.size() > max_line_) break;
+      note("S: ", line);
+      co_return line;
+    }
+    // Room for max_line characters and the CR LF that end them.
+    if (buffer_.size() - head_ >= max_line_ + 2) break;
+    if (head_ > 0) {
+      buffer_.erase(0, head_);
+      head_ = 0;
+    }
+    scanned = buffer_.size();
+    auto want = std::min(read_chunk, max_line_ + 2 - buffer_.size());
+    buffer_.resize(scanned + want);
+    auto [ec, received] = co_await with_stream([&](auto& stream) {
+      return stream.async_read_some(asio::buffer(buffer_.data() + scanned, want), use_tuple);
+    });
+    buffer_.resize(scanned + received);
+    if (ec && received == 0) {
+      if (closed_by_peer(ec) && !buffer_.empty()) {
+        note("S: ", buffer_);
+        co_return core::Failure{std::string(step.phase), core::FailureKind::protocol,
+                                "connection closed by the server in the middle of a line "
+                                "while waiting for " +
+                                    std::string(step.what)};
+      }
+      co_return io_failure(ec, step, false);
+    }
+  }
+  note("S: ", buffer_.substr(head_, 200) + "...");
+  co_return core::Failure{std::string(step.phase), core::FailureKind::protocol,
+                          "line longer than " + std::to_string(max_line_) +
+                              " bytes while waiting for " + std::string(step.what)};
+}
+
+asio::awaitable<core::Outcome<std::string>> Connection::read_some(std::size_t max_bytes,
+                                                                  Step step) {
+  if (max_bytes == 0) co_return std::string();
+  if (head_ == buffer_.size()) {
+    buffer_.clear();
+    head_ = 0;
+    auto want = std::min(read_chunk, max_bytes);
+    buffer_.resize(want);
+    auto [ec, received] = co_await with_stream([&](auto& stream) {
+      return stream.async_read_some(asio::buffer(buffer_.data(), want), use_tuple);
+    });
+    buffer_.resize(received);
+    if (ec && received == 0) co_return io_failure(ec, step, false);
+  }
+  auto take = std::min(max_bytes, buffer_.size() - head_);
+  std::string data = buffer_.substr(head_, take);
+  head_ += take;
+  note("S: ", data);
+  co_return data;
+}
+
+asio::awaitable<void> Connection::close() {
+  if (tls_ && is_open() && !deadline_.expired()) {
+    tcp_.expires_after(std::min<Clock::duration>(deadline_.remaining(), tls_shutdown_limit));
+    co_await tls_->async_shutdown(use_tuple);
+  }
+  error_code ignored;
+  tcp_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  tcp_.close();
+}
+
+}  // namespace mailprobe::net

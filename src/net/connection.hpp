@@ -1,0 +1,99 @@
+#pragma once
+// A client connection to a mail server: connect under the deadline, plain or TLS from the
+// start, upgradable by STARTTLS, with a bounded line reader. Every operation returns a
+// Failure that names its phase instead of throwing.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/deadline.hpp"
+#include "core/outcome.hpp"
+#include "net/certificate.hpp"
+#include "net/resolve.hpp"
+#include "net/tls_context.hpp"
+
+namespace mailprobe::net {
+
+// What a read or write is for, to name it in failures:
+// {"greeting", "the IMAP greeting"} -> "timeout after 10.0 s waiting for the IMAP greeting".
+// Pass string literals (or strings that outlive the co_await).
+struct Step {
+  std::string_view phase;
+  std::string_view what;
+};
+
+struct ConnectInfo {
+  tcp::endpoint endpoint;
+  double resolve_seconds = 0;
+  double connect_seconds = 0;
+};
+
+class Connection {
+ public:
+  // Longest line read_line accepts by default; RFC 5321 allows 512 octets per SMTP reply
+  // line, IMAP capability lines run longer.
+  static constexpr std::size_t default_max_line = 8192;
+
+  Connection(asio::any_io_executor executor, core::Deadline deadline,
+             std::size_t max_line = default_max_line);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection();
+
+  // Resolves and connects, trying each address in turn, all under the deadline.
+  asio::awaitable<core::Outcome<ConnectInfo>> connect(std::string host, std::uint16_t port,
+                                                      AddressFamily family);
+
+  // Performs the TLS handshake, at once for implicit TLS or after a STARTTLS reply.
+  // `server_name` is sent as SNI (unless an IP literal) and verified against the
+  // certificate when the context verifies. Bytes read but not consumed before the
+  // handshake are discarded and counted in TlsFacts::discarded_bytes.
+  asio::awaitable<core::Outcome<TlsFacts>> start_tls(TlsClientContext& context,
+                                                     std::string server_name);
+
+  // Sends `data` whole. `shown` replaces it in the transcript (to redact secrets).
+  asio::awaitable<core::Status> write(std::string_view data, Step step,
+                                      std::optional<std::string_view> shown = std::nullopt);
+
+  // Reads one line ending in LF (CRLF or bare LF), without the line ending. A line longer
+  // than max_line is a protocol failure.
+  asio::awaitable<core::Outcome<std::string>> read_line(Step step);
+
+  // Returns what is buffered, or waits for the next bytes: at most `max_bytes`.
+  asio::awaitable<core::Outcome<std::string>> read_some(std::size_t max_bytes, Step step);
+
+  // Ends the session: TLS close_notify (bounded to a second and the deadline), then close.
+  asio::awaitable<void> close();
+
+  bool tls_active() const { return tls_.has_value(); }
+  bool is_open() const;
+  const core::Deadline& deadline() const { return deadline_; }
+  std::string peer() const;
+
+  // Lines sent ("C: ") and received ("S: ") are appended here when set.
+  void set_transcript(std::vector<std::string>* transcript) { transcript_ = transcript; }
+
+ private:
+  template <class Operation>
+  auto with_stream(Operation&& operation);
+  core::Failure io_failure(const boost::system::error_code& ec, Step step, bool sending) const;
+  void note(std::string_view direction, std::string_view text);
+
+  core::Deadline deadline_;
+  std::size_t max_line_;
+  boost::beast::tcp_stream tcp_;
+  std::optional<asio::ssl::stream<boost::beast::tcp_stream&>> tls_;
+  std::string buffer_;  // received, not yet consumed: buffer_[head_, size)
+  std::size_t head_ = 0;
+  std::optional<tcp::endpoint> endpoint_;
+  std::optional<VerifyFailure> verify_failure_;  // first problem the chain check found
+  std::vector<std::string>* transcript_ = nullptr;
+};
+
+}  // namespace mailprobe::net

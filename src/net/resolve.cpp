@@ -1,0 +1,143 @@
+#include "net/resolve.hpp"
+
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "core/format.hpp"
+
+namespace mailprobe::net {
+
+namespace {
+
+struct Lookup {
+  explicit Lookup(const asio::any_io_executor& executor) : wake(executor) {}
+  asio::steady_timer wake;  // expires at the deadline; cancelled when the answer is in
+  std::mutex mutex;
+  bool abandoned = false;  // guarded by mutex: the probe gave up, do not post
+  bool done = false;       // touched only on the probe's executor
+  int gai_error = 0;
+  std::vector<tcp::endpoint> endpoints;
+};
+
+int address_family(AddressFamily family) {
+  switch (family) {
+    case AddressFamily::ipv4:
+      return AF_INET;
+    case AddressFamily::ipv6:
+      return AF_INET6;
+    case AddressFamily::any:
+      return AF_UNSPEC;
+  }
+  return AF_UNSPEC;
+}
+
+std::vector<tcp::endpoint> lookup_blocking(const std::string& host, std::uint16_t port, int family,
+                                           int& gai_error) {
+  addrinfo hints{};
+  hints.ai_family = family;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* list = nullptr;
+  gai_error = ::getaddrinfo(host.c_str(), nullptr, &hints, &list);
+  std::vector<tcp::endpoint> endpoints;
+  if (gai_error != 0) return endpoints;
+  for (auto* ai = list; ai != nullptr; ai = ai->ai_next) {
+    tcp::endpoint endpoint;
+    if (ai->ai_addrlen > endpoint.capacity()) continue;
+    std::memcpy(endpoint.data(), ai->ai_addr, ai->ai_addrlen);
+    endpoint.port(port);
+    if (std::find(endpoints.begin(), endpoints.end(), endpoint) == endpoints.end()) {
+      endpoints.push_back(endpoint);
+    }
+  }
+  ::freeaddrinfo(list);
+  return endpoints;
+}
+
+}  // namespace
+
+bool is_ip_literal(std::string_view host) {
+  boost::system::error_code ec;
+  asio::ip::make_address(std::string(host), ec);
+  return !ec;
+}
+
+std::string endpoint_text(const tcp::endpoint& endpoint) {
+  auto address = endpoint.address().to_string();
+  if (endpoint.address().is_v6()) address = "[" + address + "]";
+  return address + ":" + std::to_string(endpoint.port());
+}
+
+asio::awaitable<core::Outcome<std::vector<tcp::endpoint>>> resolve(std::string host,
+                                                                   std::uint16_t port,
+                                                                   AddressFamily family,
+                                                                   core::Deadline deadline) {
+  using Result = core::Outcome<std::vector<tcp::endpoint>>;
+  auto fail = [&](core::FailureKind kind, std::string message) -> Result {
+    return core::Failure{"resolve", kind, std::move(message)};
+  };
+  if (host.empty()) co_return fail(core::FailureKind::config, "no host name given");
+
+  // IPv6 literals may come bracketed, as in URLs.
+  std::string literal = host;
+  if (literal.size() > 2 && literal.front() == '[' && literal.back() == ']') {
+    literal = literal.substr(1, literal.size() - 2);
+  }
+  boost::system::error_code parse_error;
+  auto address = asio::ip::make_address(literal, parse_error);
+  if (!parse_error) {
+    if (family == AddressFamily::ipv4 && !address.is_v4()) {
+      co_return fail(core::FailureKind::config, "address " + literal + " is not IPv4 (-4 given)");
+    }
+    if (family == AddressFamily::ipv6 && !address.is_v6()) {
+      co_return fail(core::FailureKind::config, "address " + literal + " is not IPv6 (-6 given)");
+    }
+    co_return std::vector<tcp::endpoint>{tcp::endpoint(address, port)};
+  }
+
+  auto executor = co_await asio::this_coro::executor;
+  auto lookup = std::make_shared<Lookup>(executor);
+  lookup->wake.expires_at(deadline.at());
+  int ai_family = address_family(family);
+  std::thread([lookup, host, port, ai_family] {
+    int gai_error = 0;
+    auto endpoints = lookup_blocking(host, port, ai_family, gai_error);
+    std::lock_guard lock(lookup->mutex);
+    if (lookup->abandoned) return;
+    asio::post(lookup->wake.get_executor(),
+               [lookup, gai_error, endpoints = std::move(endpoints)]() mutable {
+                 lookup->done = true;
+                 lookup->gai_error = gai_error;
+                 lookup->endpoints = std::move(endpoints);
+                 lookup->wake.cancel();
+               });
+  }).detach();
+
+  co_await lookup->wake.async_wait(asio::as_tuple(asio::use_awaitable));
+  if (!lookup->done) {
+    std::lock_guard lock(lookup->mutex);
+    lookup->abandoned = true;
+    co_return fail(core::FailureKind::timeout,
+                   "timeout after " + core::format_seconds(core::seconds(deadline.budget())) +
+                       " resolving '" + host + "'");
+  }
+  if (lookup->gai_error != 0) {
+    co_return fail(core::FailureKind::resolve,
+                   "cannot resolve '" + host + "': " + ::gai_strerror(lookup->gai_error));
+  }
+  if (lookup->endpoints.empty()) {
+    co_return fail(core::FailureKind::resolve, "'" + host + "' has no address of that family");
+  }
+  co_return std::move(lookup->endpoints);
+}
+
+}  // namespace mailprobe::net

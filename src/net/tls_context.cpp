@@ -1,0 +1,82 @@
+#include "net/tls_context.hpp"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace mailprobe::net {
+
+namespace ssl = boost::asio::ssl;
+
+namespace {
+
+std::string env_or(const char* name, const char* fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : fallback;
+}
+
+bool same_file(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  return std::filesystem::equivalent(a, b, ec);
+}
+
+// The system's trust store, as OpenSSL's defaults (and SSL_CERT_FILE / SSL_CERT_DIR) say.
+// The hashed directory is read lazily, one file per issuer looked up; the bundle file
+// would be parsed whole (about 140 certificates, 16 ms) at every start of a plugin, so it
+// is loaded only when it is not the same trust store as the directory.
+core::Status load_system_cas(ssl::context& context) {
+  auto dir = env_or("SSL_CERT_DIR", X509_get_default_cert_dir());
+  auto file = env_or("SSL_CERT_FILE", X509_get_default_cert_file());
+  bool have_dir = std::filesystem::is_directory(dir);
+  bool custom_file = !same_file(file, X509_get_default_cert_file());
+  boost::system::error_code ec;
+  if (custom_file || !have_dir) {
+    context.load_verify_file(file, ec);
+    if (ec && !have_dir) {
+      return core::Failure{"tls", core::FailureKind::config,
+                           "cannot load the system's CA certificates from " + file + ": " +
+                               ec.message()};
+    }
+  }
+  if (have_dir) {
+    context.add_verify_path(dir, ec);
+    if (ec) {
+      return core::Failure{"tls", core::FailureKind::config,
+                           "cannot use the system's CA directory " + dir + ": " + ec.message()};
+    }
+  }
+  return core::success();
+}
+
+}  // namespace
+
+TlsClientContext::TlsClientContext(const TlsClientOptions& options)
+    : context_(ssl::context::tls_client), options_(options) {}
+
+core::Outcome<std::shared_ptr<TlsClientContext>> TlsClientContext::create(
+    const TlsClientOptions& options) {
+  std::shared_ptr<TlsClientContext> tls(new TlsClientContext(options));
+  auto& context = tls->context_;
+  context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                      ssl::context::no_sslv3);
+  // Sessions are not resumed: every probe measures a full handshake, as a new client sees.
+  SSL_CTX_set_session_cache_mode(context.native_handle(), SSL_SESS_CACHE_OFF);
+  boost::system::error_code ec;
+  if (!options.ca_file.empty()) {
+    context.load_verify_file(options.ca_file, ec);
+    if (ec) {
+      return core::Failure{"tls", core::FailureKind::config,
+                           "cannot load CA file '" + options.ca_file + "': " + ec.message()};
+    }
+  } else {
+    auto loaded = load_system_cas(context);
+    if (!loaded) return loaded.failure();
+  }
+  context.set_verify_mode(options.verify ? ssl::verify_peer : ssl::verify_none);
+  return tls;
+}
+
+}  // namespace mailprobe::net

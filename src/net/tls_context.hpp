@@ -1,0 +1,35 @@
+#pragma once
+// The client side of TLS: trust anchors and whether to verify. One context serves many
+// connections (the daemon shares it between probes with the same settings).
+
+#include <boost/asio/ssl/context.hpp>
+#include <memory>
+#include <string>
+
+#include "core/outcome.hpp"
+
+namespace mailprobe::net {
+
+struct TlsClientOptions {
+  // Verify the chain and the host name. Off only by an explicit user choice
+  // (--insecure), which the output then reports.
+  bool verify = true;
+  // PEM file of trusted CAs; empty means the system's CAs.
+  std::string ca_file;
+};
+
+class TlsClientContext {
+ public:
+  // Fails (phase "tls", kind config) when the CA file cannot be loaded.
+  static core::Outcome<std::shared_ptr<TlsClientContext>> create(const TlsClientOptions& options);
+
+  boost::asio::ssl::context& native() { return context_; }
+  const TlsClientOptions& options() const { return options_; }
+
+ private:
+  explicit TlsClientContext(const TlsClientOptions& options);
+  boost::asio::ssl::context context_;
+  TlsClientOptions options_;
+};
+
+}  // namespace mailprobe::net
