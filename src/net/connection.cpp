@@ -253,6 +253,31 @@ asio::awaitable<core::Outcome<std::string>> Connection::read_line(Step step) {
                               " bytes while waiting for " + std::string(step.what)};
 }
 
+asio::awaitable<core::Outcome<std::string>> Connection::read_bytes(std::size_t count, Step step) {
+  std::string data;
+  data.reserve(count);
+  while (data.size() < count) {
+    if (head_ == buffer_.size()) {
+      buffer_.clear();
+      head_ = 0;
+      auto want = std::min(read_chunk, count - data.size());
+      buffer_.resize(want);
+      auto [ec, received] = co_await with_stream([&](auto& stream) {
+        return stream.async_read_some(asio::buffer(buffer_.data(), want), use_tuple);
+      });
+      buffer_.resize(received);
+      if (ec && received == 0) co_return io_failure(ec, step, false);
+    }
+    auto take = std::min(count - data.size(), buffer_.size() - head_);
+    data.append(buffer_, head_, take);
+    head_ += take;
+  }
+  if (transcript_ != nullptr) {
+    transcript_->push_back("S: <" + std::to_string(count) + " bytes>");
+  }
+  co_return data;
+}
+
 asio::awaitable<core::Outcome<std::string>> Connection::read_some(std::size_t max_bytes,
                                                                   Step step) {
   if (max_bytes == 0) co_return std::string();

@@ -65,6 +65,10 @@ class Connection {
   // than max_line is a protocol failure.
   asio::awaitable<core::Outcome<std::string>> read_line(Step step);
 
+  // Reads exactly `count` bytes (an IMAP literal, a POP3 message). The caller bounds
+  // `count` before asking.
+  asio::awaitable<core::Outcome<std::string>> read_bytes(std::size_t count, Step step);
+
   // Returns what is buffered, or waits for the next bytes: at most `max_bytes`.
   asio::awaitable<core::Outcome<std::string>> read_some(std::size_t max_bytes, Step step);
 

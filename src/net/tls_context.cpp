@@ -36,9 +36,9 @@ core::Status load_system_cas(ssl::context& context) {
   if (custom_file || !have_dir) {
     context.load_verify_file(file, ec);
     if (ec && !have_dir) {
-      return core::Failure{"tls", core::FailureKind::config,
-                           "cannot load the system's CA certificates from " + file + ": " +
-                               ec.message()};
+      return core::Failure{
+          "tls", core::FailureKind::config,
+          "cannot load the system's CA certificates from " + file + ": " + ec.message()};
     }
   }
   if (have_dir) {

@@ -1,0 +1,220 @@
+#include "protocol/imap_client.hpp"
+
+#include <algorithm>
+
+namespace mailprobe::protocol {
+
+namespace {
+core::Failure malformed(net::Step step, std::string_view line) {
+  return {std::string(step.phase), core::FailureKind::protocol,
+          "unexpected answer to " + std::string(step.what) + ": '" +
+              std::string(line.substr(0, 200)) + "'"};
+}
+}  // namespace
+
+bool has_capability(const std::vector<std::string>& capabilities, std::string_view name) {
+  return std::find(capabilities.begin(), capabilities.end(), name) != capabilities.end();
+}
+
+std::string ImapClient::next_tag() {
+  return "mp" + std::to_string(++tag_counter_);
+}
+
+core::Failure ImapClient::completion_failure(std::string_view phase, std::string_view what,
+                                             const ImapResponse& done) const {
+  return {std::string(phase), core::FailureKind::rejected,
+          std::string(what) + ": " + done.status + " " + done.text};
+}
+
+asio::awaitable<core::Outcome<ImapResponse>> ImapClient::read_response(net::Step step) {
+  auto line = co_await connection_.read_line(step);
+  if (!line) co_return line.failure();
+  auto response = parse_imap_line(*line);
+  if (!response) co_return malformed(step, *line);
+  // A line ending in {n} is followed by n octets and the rest of the response.
+  std::string current = *line;
+  while (auto size = trailing_literal_size(current)) {
+    if (*size > max_literal) {
+      co_return core::Failure{std::string(step.phase), core::FailureKind::protocol,
+                              "literal of " + std::to_string(*size) + " bytes (limit " +
+                                  std::to_string(max_literal) + ") in " + std::string(step.what)};
+    }
+    auto literal = co_await connection_.read_bytes(*size, step);
+    if (!literal) co_return literal.failure();
+    response->literals.push_back(std::move(*literal));
+    auto rest = co_await connection_.read_line(step);
+    if (!rest) co_return rest.failure();
+    current = *rest;
+    response->line += " " + current;
+  }
+  co_return std::move(*response);
+}
+
+asio::awaitable<core::Outcome<ImapResponse>> ImapClient::read_greeting() {
+  constexpr net::Step step{"greeting", "the IMAP greeting"};
+  auto greeting = co_await read_response(step);
+  if (!greeting) co_return greeting.failure();
+  if (greeting->kind != ImapResponse::Kind::untagged ||
+      (greeting->status != "OK" && greeting->status != "PREAUTH" && greeting->status != "BYE")) {
+    co_return malformed(step, greeting->line);
+  }
+  if (greeting->status == "BYE") {
+    co_return core::Failure{"greeting", core::FailureKind::rejected,
+                            "server refused the connection: " + greeting->line};
+  }
+  if (greeting->code.rfind("CAPABILITY ", 0) == 0) {
+    greeting_caps_ = parse_capability_list(greeting->code);
+  }
+  co_return std::move(*greeting);
+}
+
+asio::awaitable<core::Outcome<ImapClient::Exchange>> ImapClient::command(
+    std::string_view verb, std::vector<ImapArgument> arguments, net::Step step) {
+  auto tag = next_tag();
+  std::string wire = tag + " " + std::string(verb);
+  std::string shown = wire;
+  for (const auto& argument : arguments) {
+    std::string shown_value = argument.secret ? "<redacted>" : argument.value;
+    if (!argument.is_string) {
+      wire += " " + argument.value;
+      shown += " " + shown_value;
+      continue;
+    }
+    if (auto quoted = imap_quote(argument.value)) {
+      wire += " " + *quoted;
+      shown += " " + (argument.secret ? shown_value : *quoted);
+      continue;
+    }
+    // A synchronizing literal: announce the size, wait for "+", then send the octets.
+    wire += " {" + std::to_string(argument.value.size()) + "}\r\n";
+    shown += " {" + std::to_string(argument.value.size()) + "}";
+    auto sent = co_await connection_.write(wire, step, shown);
+    if (!sent) co_return sent.failure();
+    auto go_ahead = co_await read_response(step);
+    if (!go_ahead) co_return go_ahead.failure();
+    if (go_ahead->kind != ImapResponse::Kind::continuation) {
+      co_return completion_failure(step.phase, std::string(verb) + " rejected", *go_ahead);
+    }
+    wire = argument.value;
+    shown = shown_value;
+  }
+  wire += "\r\n";
+  auto sent = co_await connection_.write(wire, step, shown);
+  if (!sent) co_return sent.failure();
+
+  Exchange exchange;
+  for (;;) {
+    auto response = co_await read_response(step);
+    if (!response) co_return response.failure();
+    if (response->kind == ImapResponse::Kind::tagged) {
+      if (response->tag != tag) co_return malformed(step, response->line);
+      exchange.done = std::move(*response);
+      co_return exchange;
+    }
+    if (response->kind == ImapResponse::Kind::continuation)
+      co_return malformed(step, response->line);
+    if (exchange.untagged.size() >= max_untagged) {
+      co_return core::Failure{std::string(step.phase), core::FailureKind::protocol,
+                              "more than " + std::to_string(max_untagged) +
+                                  " untagged responses to " + std::string(step.what)};
+    }
+    exchange.untagged.push_back(std::move(*response));
+  }
+}
+
+asio::awaitable<core::Outcome<std::vector<std::string>>> ImapClient::capabilities() {
+  constexpr net::Step step{"capability", "the reply to CAPABILITY"};
+  auto exchange = co_await command("CAPABILITY", {}, step);
+  if (!exchange) co_return exchange.failure();
+  if (!exchange->done.ok())
+    co_return completion_failure("capability", "CAPABILITY failed", exchange->done);
+  std::vector<std::string> caps;
+  for (const auto& response : exchange->untagged) {
+    if (response.text.rfind("CAPABILITY ", 0) == 0) {
+      auto more = parse_capability_list(response.text);
+      caps.insert(caps.end(), more.begin(), more.end());
+    }
+  }
+  if (caps.empty() && exchange->done.code.rfind("CAPABILITY ", 0) == 0) {
+    caps = parse_capability_list(exchange->done.code);
+  }
+  co_return caps;
+}
+
+asio::awaitable<core::Outcome<net::TlsFacts>> ImapClient::starttls(net::TlsClientContext& context,
+                                                                   std::string server_name) {
+  auto exchange = co_await command("STARTTLS", {}, {"starttls", "the reply to STARTTLS"});
+  if (!exchange) co_return exchange.failure();
+  if (!exchange->done.ok())
+    co_return completion_failure("starttls", "STARTTLS rejected", exchange->done);
+  // Capabilities before TLS mean nothing afterwards (RFC 9051 section 6.2.1).
+  greeting_caps_.clear();
+  co_return co_await connection_.start_tls(context, std::move(server_name));
+}
+
+asio::awaitable<core::Status> ImapClient::login(const Credentials& credentials,
+                                                std::string_view mechanism,
+                                                const std::vector<std::string>& capabilities) {
+  constexpr net::Step step{"auth", "the reply to the login"};
+  std::string method(mechanism);
+  std::ranges::transform(method, method.begin(),
+                         [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  if (method.empty() || method == "LOGIN") {
+    if (has_capability(capabilities, "LOGINDISABLED")) {
+      co_return core::Failure{
+          "auth", core::FailureKind::rejected,
+          "the server disables LOGIN here (LOGINDISABLED); use TLS or STARTTLS"};
+    }
+    std::vector<ImapArgument> arguments{{credentials.user, true, false},
+                                        {credentials.secret, true, true}};
+    auto exchange = co_await command("LOGIN", std::move(arguments), step);
+    if (!exchange) co_return exchange.failure();
+    if (!exchange->done.ok()) co_return completion_failure("auth", "LOGIN failed", exchange->done);
+    co_return core::success();
+  }
+  if (method != "PLAIN") {
+    co_return core::Failure{
+        "auth", core::FailureKind::config,
+        "unsupported IMAP login mechanism " + method + " (supported: LOGIN, PLAIN)"};
+  }
+  if (has_capability(capabilities, "SASL-IR")) {
+    std::vector<ImapArgument> arguments{{std::string("PLAIN"), false, false},
+                                        {sasl_plain(credentials), false, true}};
+    auto exchange = co_await command("AUTHENTICATE", std::move(arguments), step);
+    if (!exchange) co_return exchange.failure();
+    if (!exchange->done.ok()) {
+      co_return completion_failure("auth", "AUTHENTICATE PLAIN failed", exchange->done);
+    }
+    co_return core::success();
+  }
+  // Without SASL-IR the response goes after the server's "+" (RFC 9051 section 6.2.2).
+  auto tag = next_tag();
+  auto sent = co_await connection_.write(tag + " AUTHENTICATE PLAIN\r\n", step);
+  if (!sent) co_return sent.failure();
+  auto go_ahead = co_await read_response(step);
+  if (!go_ahead) co_return go_ahead.failure();
+  if (go_ahead->kind != ImapResponse::Kind::continuation) {
+    co_return completion_failure("auth", "AUTHENTICATE PLAIN rejected", *go_ahead);
+  }
+  sent = co_await connection_.write(sasl_plain(credentials) + "\r\n", step, "<redacted>");
+  if (!sent) co_return sent.failure();
+  for (std::size_t i = 0; i < max_untagged; ++i) {
+    auto response = co_await read_response(step);
+    if (!response) co_return response.failure();
+    if (response->kind != ImapResponse::Kind::tagged) continue;
+    if (response->tag != tag) co_return malformed(step, response->line);
+    if (!response->ok())
+      co_return completion_failure("auth", "AUTHENTICATE PLAIN failed", *response);
+    co_return core::success();
+  }
+  co_return malformed(step, "endless untagged responses");
+}
+
+asio::awaitable<core::Status> ImapClient::logout() {
+  auto exchange = co_await command("LOGOUT", {}, {"quit", "the reply to LOGOUT"});
+  if (!exchange) co_return exchange.failure();
+  if (!exchange->done.ok()) co_return completion_failure("quit", "LOGOUT failed", exchange->done);
+  co_return core::success();
+}
+
+}  // namespace mailprobe::protocol

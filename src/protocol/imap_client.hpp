@@ -1,0 +1,71 @@
+#pragma once
+// An IMAP client on a net::Connection (RFC 9051/3501, 2595 STARTTLS, 4959 SASL-IR).
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "net/connection.hpp"
+#include "protocol/imap_parse.hpp"
+#include "protocol/sasl.hpp"
+
+namespace mailprobe::protocol {
+
+namespace asio = boost::asio;
+
+// A command argument: an atom as it is, or a string that is quoted or sent as a literal.
+struct ImapArgument {
+  std::string value;
+  bool is_string = true;
+  bool secret = false;  // redacted in the transcript
+};
+
+class ImapClient {
+ public:
+  // Bounds that keep a hostile server from growing one response without limit.
+  static constexpr std::size_t max_literal = 16 * 1024 * 1024;
+  static constexpr std::size_t max_untagged = 100000;
+
+  struct Exchange {
+    ImapResponse done;                   // the tagged completion
+    std::vector<ImapResponse> untagged;  // everything the server said before it
+  };
+
+  explicit ImapClient(net::Connection& connection) : connection_(connection) {}
+
+  // The greeting: OK or PREAUTH; BYE fails with kind `rejected`.
+  asio::awaitable<core::Outcome<ImapResponse>> read_greeting();
+  // One response line with the literals that follow it.
+  asio::awaitable<core::Outcome<ImapResponse>> read_response(net::Step step);
+  // Sends "<tag> <verb> <arguments>" and reads until its tagged completion.
+  asio::awaitable<core::Outcome<Exchange>> command(std::string_view verb,
+                                                   std::vector<ImapArgument> arguments,
+                                                   net::Step step);
+
+  // Capabilities from the greeting's [CAPABILITY ...] code, or by asking.
+  asio::awaitable<core::Outcome<std::vector<std::string>>> capabilities();
+  asio::awaitable<core::Outcome<net::TlsFacts>> starttls(net::TlsClientContext& context,
+                                                         std::string server_name);
+  // LOGIN (mechanism "" or "LOGIN") or AUTHENTICATE PLAIN ("PLAIN"), with SASL-IR when
+  // `capabilities` has it.
+  asio::awaitable<core::Status> login(const Credentials& credentials, std::string_view mechanism,
+                                      const std::vector<std::string>& capabilities);
+  asio::awaitable<core::Status> logout();
+
+  // Capabilities announced in the greeting, if it carried them.
+  const std::vector<std::string>& greeting_capabilities() const { return greeting_caps_; }
+
+ private:
+  std::string next_tag();
+  core::Failure completion_failure(std::string_view phase, std::string_view what,
+                                   const ImapResponse& done) const;
+
+  net::Connection& connection_;
+  unsigned tag_counter_ = 0;
+  std::vector<std::string> greeting_caps_;
+};
+
+bool has_capability(const std::vector<std::string>& capabilities, std::string_view name);
+
+}  // namespace mailprobe::protocol

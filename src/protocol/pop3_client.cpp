@@ -1,0 +1,133 @@
+#include "protocol/pop3_client.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace mailprobe::protocol {
+
+namespace {
+core::Failure rejected(std::string_view phase, std::string what, const Pop3Status& status) {
+  return {std::string(phase), core::FailureKind::rejected, what + ": " + status.line};
+}
+}  // namespace
+
+std::optional<Pop3Status> parse_pop3_status(std::string_view line) {
+  Pop3Status status;
+  status.line = std::string(line);
+  auto rest_after = [&](std::size_t n) {
+    auto rest = line.substr(n);
+    if (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+    return std::string(rest);
+  };
+  if (line.rfind("+OK", 0) == 0 && (line.size() == 3 || line[3] == ' ')) {
+    status.kind = Pop3Status::Kind::ok;
+    status.text = rest_after(3);
+    return status;
+  }
+  if (line.rfind("-ERR", 0) == 0 && (line.size() == 4 || line[4] == ' ')) {
+    status.kind = Pop3Status::Kind::error;
+    status.text = rest_after(4);
+    return status;
+  }
+  if (line == "+" || line.rfind("+ ", 0) == 0) {
+    status.kind = Pop3Status::Kind::continuation;
+    status.text = rest_after(1);
+    return status;
+  }
+  return std::nullopt;
+}
+
+asio::awaitable<core::Outcome<Pop3Status>> Pop3Client::read_status(net::Step step) {
+  auto line = co_await connection_.read_line(step);
+  if (!line) co_return line.failure();
+  auto status = parse_pop3_status(*line);
+  if (!status) {
+    co_return core::Failure{
+        std::string(step.phase), core::FailureKind::protocol,
+        "unexpected answer to " + std::string(step.what) + ": '" + line->substr(0, 200) + "'"};
+  }
+  co_return std::move(*status);
+}
+
+asio::awaitable<core::Outcome<Pop3Status>> Pop3Client::command(
+    std::string_view line, net::Step step, std::optional<std::string_view> shown) {
+  std::string wire(line);
+  wire += "\r\n";
+  auto sent = co_await connection_.write(wire, step, shown);
+  if (!sent) co_return sent.failure();
+  co_return co_await read_status(step);
+}
+
+asio::awaitable<core::Outcome<std::vector<std::string>>> Pop3Client::read_multiline(
+    net::Step step) {
+  std::vector<std::string> lines;
+  for (;;) {
+    auto line = co_await connection_.read_line(step);
+    if (!line) co_return line.failure();
+    if (*line == ".") co_return lines;
+    if (lines.size() >= max_multiline) {
+      co_return core::Failure{std::string(step.phase), core::FailureKind::protocol,
+                              "answer to " + std::string(step.what) + " longer than " +
+                                  std::to_string(max_multiline) + " lines"};
+    }
+    // RFC 1939 section 3: a leading "." of a data line is doubled.
+    if (!line->empty() && line->front() == '.') line->erase(0, 1);
+    lines.push_back(std::move(*line));
+  }
+}
+
+asio::awaitable<core::Outcome<std::vector<std::string>>> Pop3Client::capabilities() {
+  constexpr net::Step step{"capa", "the reply to CAPA"};
+  auto status = co_await command("CAPA", step);
+  if (!status) co_return status.failure();
+  if (!status->ok()) co_return std::vector<std::string>{};
+  co_return co_await read_multiline(step);
+}
+
+asio::awaitable<core::Outcome<net::TlsFacts>> Pop3Client::stls(net::TlsClientContext& context,
+                                                               std::string server_name) {
+  auto status = co_await command("STLS", {"starttls", "the reply to STLS"});
+  if (!status) co_return status.failure();
+  if (!status->ok()) co_return rejected("starttls", "STLS rejected", *status);
+  co_return co_await connection_.start_tls(context, std::move(server_name));
+}
+
+asio::awaitable<core::Status> Pop3Client::login(const Credentials& credentials,
+                                                std::string_view mechanism) {
+  constexpr net::Step step{"auth", "the reply to the login"};
+  std::string method(mechanism);
+  std::ranges::transform(method, method.begin(),
+                         [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  if (method.empty() || method == "USER") {
+    auto user = co_await command("USER " + credentials.user, step);
+    if (!user) co_return user.failure();
+    if (!user->ok()) co_return rejected("auth", "USER rejected", *user);
+    auto pass = co_await command("PASS " + credentials.secret, step, "PASS <redacted>");
+    if (!pass) co_return pass.failure();
+    if (!pass->ok()) co_return rejected("auth", "login failed", *pass);
+    co_return core::success();
+  }
+  if (method != "PLAIN") {
+    co_return core::Failure{
+        "auth", core::FailureKind::config,
+        "unsupported POP3 login mechanism " + method + " (supported: USER, PLAIN)"};
+  }
+  auto answer =
+      co_await command("AUTH PLAIN " + sasl_plain(credentials), step, "AUTH PLAIN <redacted>");
+  if (answer && answer->kind == Pop3Status::Kind::continuation) {
+    // A server that does not take an initial response (RFC 5034 section 4) asks for it.
+    answer = co_await command(sasl_plain(credentials), step, "<redacted>");
+  }
+  if (!answer) co_return answer.failure();
+  if (!answer->ok()) co_return rejected("auth", "AUTH PLAIN failed", *answer);
+  co_return core::success();
+}
+
+asio::awaitable<core::Status> Pop3Client::quit() {
+  auto status = co_await command("QUIT", {"quit", "the reply to QUIT"});
+  if (!status) co_return status.failure();
+  if (!status->ok()) co_return rejected("quit", "QUIT answered", *status);
+  co_return core::success();
+}
+
+}  // namespace mailprobe::protocol

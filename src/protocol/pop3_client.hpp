@@ -1,0 +1,54 @@
+#pragma once
+// A POP3 client on a net::Connection (RFC 1939, 2449 CAPA, 2595 STLS, 5034 SASL).
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "net/connection.hpp"
+#include "protocol/sasl.hpp"
+
+namespace mailprobe::protocol {
+
+namespace asio = boost::asio;
+
+struct Pop3Status {
+  enum class Kind { ok, error, continuation };  // "+OK", "-ERR", "+ " (SASL)
+  Kind kind = Kind::ok;
+  std::string text;  // after the status indicator
+  std::string line;  // the whole line
+  bool ok() const { return kind == Kind::ok; }
+};
+
+// I/O-free; nullopt when the line is none of "+OK", "-ERR" or a SASL continuation.
+std::optional<Pop3Status> parse_pop3_status(std::string_view line);
+
+class Pop3Client {
+ public:
+  // At most this many lines in a multi-line answer (CAPA, LIST, UIDL, TOP).
+  static constexpr std::size_t max_multiline = 100000;
+
+  explicit Pop3Client(net::Connection& connection) : connection_(connection) {}
+
+  asio::awaitable<core::Outcome<Pop3Status>> read_status(net::Step step);
+  // Sends `line` + CRLF and reads the status line.
+  asio::awaitable<core::Outcome<Pop3Status>> command(
+      std::string_view line, net::Step step, std::optional<std::string_view> shown = std::nullopt);
+  // The lines of a multi-line answer after its +OK, dot-unstuffed, without the final ".".
+  asio::awaitable<core::Outcome<std::vector<std::string>>> read_multiline(net::Step step);
+
+  // CAPA; a server without CAPA (-ERR) has no announced capabilities.
+  asio::awaitable<core::Outcome<std::vector<std::string>>> capabilities();
+  asio::awaitable<core::Outcome<net::TlsFacts>> stls(net::TlsClientContext& context,
+                                                     std::string server_name);
+  // USER/PASS, or AUTH PLAIN (mechanism "PLAIN"). Kind `rejected` with the server's
+  // answer when refused.
+  asio::awaitable<core::Status> login(const Credentials& credentials, std::string_view mechanism);
+  asio::awaitable<core::Status> quit();
+
+ private:
+  net::Connection& connection_;
+};
+
+}  // namespace mailprobe::protocol

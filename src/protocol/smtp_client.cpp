@@ -1,0 +1,142 @@
+#include "protocol/smtp_client.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace mailprobe::protocol {
+
+namespace {
+
+core::Failure malformed(net::Step step, const std::string& error) {
+  return {std::string(step.phase), core::FailureKind::protocol,
+          "unexpected answer to " + std::string(step.what) + ": " + error};
+}
+
+core::Failure rejected(std::string_view phase, std::string_view what, const SmtpReply& reply) {
+  return {std::string(phase), core::FailureKind::rejected,
+          std::string(what) + ": " + reply.first_line()};
+}
+
+std::string upper(std::string_view text) {
+  std::string out(text);
+  std::ranges::transform(out, out.begin(),
+                         [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return out;
+}
+
+}  // namespace
+
+asio::awaitable<core::Outcome<SmtpReply>> SmtpClient::read_reply(net::Step step) {
+  SmtpReplyParser parser;
+  for (;;) {
+    auto line = co_await connection_.read_line(step);
+    if (!line) co_return line.failure();
+    switch (parser.feed(std::move(*line))) {
+      case SmtpReplyParser::Status::more:
+        break;
+      case SmtpReplyParser::Status::complete:
+        co_return std::move(parser.reply());
+      case SmtpReplyParser::Status::malformed:
+        co_return malformed(step, parser.error());
+    }
+  }
+}
+
+asio::awaitable<core::Outcome<SmtpReply>> SmtpClient::command(
+    std::string_view line, net::Step step, std::optional<std::string_view> shown) {
+  std::string wire(line);
+  wire += "\r\n";
+  auto sent = co_await connection_.write(wire, step, shown);
+  if (!sent) co_return sent.failure();
+  co_return co_await read_reply(step);
+}
+
+asio::awaitable<core::Outcome<SmtpCapabilities>> SmtpClient::hello(std::string_view name,
+                                                                   bool lmtp) {
+  std::string verb = lmtp ? "LHLO " : "EHLO ";
+  auto reply = co_await command(verb + std::string(name), {"ehlo", "the reply to EHLO"});
+  if (!reply) co_return reply.failure();
+  if (reply->code == 250) co_return parse_ehlo(*reply);
+  if (lmtp || reply->code < 500) co_return rejected("ehlo", verb + "rejected", *reply);
+  auto helo = co_await command("HELO " + std::string(name), {"ehlo", "the reply to HELO"});
+  if (!helo) co_return helo.failure();
+  if (helo->code != 250) co_return rejected("ehlo", "HELO rejected", *helo);
+  co_return SmtpCapabilities{};
+}
+
+asio::awaitable<core::Outcome<net::TlsFacts>> SmtpClient::starttls(net::TlsClientContext& context,
+                                                                   std::string server_name) {
+  auto reply = co_await command("STARTTLS", {"starttls", "the reply to STARTTLS"});
+  if (!reply) co_return reply.failure();
+  if (reply->code != 220) co_return rejected("starttls", "STARTTLS rejected", *reply);
+  co_return co_await connection_.start_tls(context, std::move(server_name));
+}
+
+asio::awaitable<core::Status> SmtpClient::authenticate(std::string_view mechanism,
+                                                       const Credentials& credentials) {
+  constexpr net::Step step{"auth", "the reply to AUTH"};
+  auto method = upper(mechanism);
+  core::Outcome<SmtpReply> reply = SmtpReply{};
+  if (method == "PLAIN") {
+    reply =
+        co_await command("AUTH PLAIN " + sasl_plain(credentials), step, "AUTH PLAIN <redacted>");
+  } else if (method == "XOAUTH2") {
+    reply = co_await command("AUTH XOAUTH2 " + sasl_xoauth2(credentials), step,
+                             "AUTH XOAUTH2 <redacted>");
+    // On failure the server sends a 334 with an error document and waits for an empty
+    // line before its final 5xx.
+    if (reply && reply->code == 334) reply = co_await command("", step);
+  } else if (method == "LOGIN") {
+    reply = co_await command("AUTH LOGIN", step);
+    if (reply && reply->code == 334) {
+      reply = co_await command(base64_encode(credentials.user), step);
+    }
+    if (reply && reply->code == 334) {
+      reply = co_await command(base64_encode(credentials.secret), step, "<redacted>");
+    }
+  } else {
+    co_return core::Failure{
+        "auth", core::FailureKind::config,
+        "unsupported AUTH mechanism " + method + " (supported: PLAIN, LOGIN, XOAUTH2)"};
+  }
+  if (!reply) co_return reply.failure();
+  if (reply->code != 235) co_return rejected("auth", "AUTH " + method + " failed", *reply);
+  co_return core::success();
+}
+
+asio::awaitable<core::Status> SmtpClient::quit() {
+  auto reply = co_await command("QUIT", {"quit", "the reply to QUIT"});
+  if (!reply) co_return reply.failure();
+  if (reply->code != 221) co_return rejected("quit", "QUIT answered", *reply);
+  co_return core::success();
+}
+
+core::Outcome<std::string> choose_auth_mechanism(const SmtpCapabilities& capabilities,
+                                                 std::string_view requested, bool have_token) {
+  std::string offered;
+  for (const auto& method : capabilities.auth_methods) {
+    offered += (offered.empty() ? "" : " ") + method;
+  }
+  if (capabilities.auth_methods.empty()) {
+    return core::Failure{"auth", core::FailureKind::rejected,
+                         "the server offers no AUTH mechanism in its EHLO reply"};
+  }
+  if (!requested.empty()) {
+    auto wanted = upper(requested);
+    if (capabilities.offers_auth(wanted)) return wanted;
+    return core::Failure{
+        "auth", core::FailureKind::rejected,
+        "the server does not offer AUTH " + wanted + " (it offers " + offered + ")"};
+  }
+  std::vector<std::string> preference =
+      have_token ? std::vector<std::string>{"XOAUTH2"} : std::vector<std::string>{"PLAIN", "LOGIN"};
+  for (const auto& method : preference) {
+    if (capabilities.offers_auth(method)) return method;
+  }
+  return core::Failure{"auth", core::FailureKind::rejected,
+                       std::string("the server offers no AUTH mechanism for ") +
+                           (have_token ? "a token (XOAUTH2)" : "a password (PLAIN, LOGIN)") +
+                           " (it offers " + offered + ")"};
+}
+
+}  // namespace mailprobe::protocol

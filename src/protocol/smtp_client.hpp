@@ -1,0 +1,57 @@
+#pragma once
+// An SMTP/LMTP client on a net::Connection (RFC 5321, 3207 STARTTLS, 4954 AUTH, 2033 LMTP).
+// It returns the server's replies; deciding what a reply means for a check is the probe's.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "net/connection.hpp"
+#include "protocol/sasl.hpp"
+#include "protocol/smtp_reply.hpp"
+
+namespace mailprobe::protocol {
+
+namespace asio = boost::asio;
+
+class SmtpClient {
+ public:
+  explicit SmtpClient(net::Connection& connection) : connection_(connection) {}
+
+  // Reads one whole reply, multi-line or not.
+  asio::awaitable<core::Outcome<SmtpReply>> read_reply(net::Step step);
+
+  // Sends `line` (CRLF appended) and reads the reply. `shown` replaces the line in the
+  // transcript.
+  asio::awaitable<core::Outcome<SmtpReply>> command(
+      std::string_view line, net::Step step, std::optional<std::string_view> shown = std::nullopt);
+
+  // EHLO (LHLO for LMTP) and the keywords it announces; an SMTP server that rejects EHLO
+  // is greeted with HELO and has no extensions (RFC 5321 section 4.1.4).
+  asio::awaitable<core::Outcome<SmtpCapabilities>> hello(std::string_view name, bool lmtp = false);
+
+  // STARTTLS and the handshake. Phase "starttls" fails with kind `rejected` when the server
+  // refuses.
+  asio::awaitable<core::Outcome<net::TlsFacts>> starttls(net::TlsClientContext& context,
+                                                         std::string server_name);
+
+  // AUTH with PLAIN, LOGIN or XOAUTH2. Fails with kind `rejected` and the server's reply
+  // when the credentials are refused.
+  asio::awaitable<core::Status> authenticate(std::string_view mechanism,
+                                             const Credentials& credentials);
+
+  // QUIT and its 221.
+  asio::awaitable<core::Status> quit();
+
+ private:
+  net::Connection& connection_;
+};
+
+// The mechanism to use: `requested` when given (it must be offered), else the best the
+// server offers for the kind of secret: XOAUTH2 for a token, PLAIN, then LOGIN.
+// Fails (phase "auth") when nothing fits.
+core::Outcome<std::string> choose_auth_mechanism(const SmtpCapabilities& capabilities,
+                                                 std::string_view requested, bool have_token);
+
+}  // namespace mailprobe::protocol
