@@ -20,6 +20,12 @@ std::string format_number(double value, int max_decimals) {
   return text;
 }
 
+std::string format_fixed(double value, int decimals) {
+  char buffer[64];
+  int n = std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
+  return n > 0 && static_cast<std::size_t>(n) < sizeof buffer ? std::string(buffer) : "0";
+}
+
 std::string format_seconds(double seconds) {
   char buffer[64];
   if (seconds < 1.0) {

@@ -8,6 +8,9 @@ namespace mailprobe::core {
 // 12 -> "12", 0.0123456 -> "0.012346", -1.5 -> "-1.5", 1e-9 -> "0".
 std::string format_number(double value, int max_decimals = 6);
 
+// Exactly `decimals` decimals, as printf("%.3f") would: 0.0042 -> "0.004".
+std::string format_fixed(double value, int decimals);
+
 // A duration in seconds for messages: "10.0 s", "0.250 s".
 std::string format_seconds(double seconds);
 

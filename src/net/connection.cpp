@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ssl/error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
@@ -296,6 +297,25 @@ asio::awaitable<core::Outcome<std::string>> Connection::read_some(std::size_t ma
   std::string data = buffer_.substr(head_, take);
   head_ += take;
   note("S: ", data);
+  co_return data;
+}
+
+asio::awaitable<core::Outcome<std::string>> Connection::read_some_until(
+    std::size_t max_bytes, Step step, core::Deadline::clock::time_point until) {
+  if (head_ < buffer_.size() || until >= deadline_.at())
+    co_return co_await read_some(max_bytes, step);
+  if (Clock::now() >= until) co_return std::string();
+  // A timer cancels the pending read at `until`; unlike the stream's own timeout this
+  // leaves the connection usable (for a quit string).
+  asio::steady_timer window(tcp_.get_executor());
+  window.expires_at(until);
+  std::weak_ptr<int> alive = lifetime_;
+  window.async_wait([this, alive](const error_code& ec) {
+    if (!ec && !alive.expired()) tcp_.socket().cancel();
+  });
+  auto data = co_await read_some(max_bytes, step);
+  window.cancel();
+  if (!data && Clock::now() >= until && !deadline_.expired()) co_return std::string();
   co_return data;
 }
 

@@ -7,6 +7,7 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -72,6 +73,11 @@ class Connection {
   // Returns what is buffered, or waits for the next bytes: at most `max_bytes`.
   asio::awaitable<core::Outcome<std::string>> read_some(std::size_t max_bytes, Step step);
 
+  // As read_some, but gives up quietly at `until` (before the deadline): returns an empty
+  // string when nothing arrived in the window. check_tcp's -d collects a reply this way.
+  asio::awaitable<core::Outcome<std::string>> read_some_until(
+      std::size_t max_bytes, Step step, core::Deadline::clock::time_point until);
+
   // Ends the session: TLS close_notify (bounded to a second and the deadline), then close.
   asio::awaitable<void> close();
 
@@ -98,6 +104,8 @@ class Connection {
   std::optional<tcp::endpoint> endpoint_;
   std::optional<VerifyFailure> verify_failure_;  // first problem the chain check found
   std::vector<std::string>* transcript_ = nullptr;
+  // Timer handlers that may run after this object is gone hold a weak reference to this.
+  std::shared_ptr<int> lifetime_ = std::make_shared<int>(0);
 };
 
 }  // namespace mailprobe::net

@@ -1,0 +1,73 @@
+// check_smtp: monitoring-plugins' options, with real STARTTLS, AUTH negotiation and
+// certificate verification.
+
+#include "cli/plugins.hpp"
+#include "cli/run_plugin.hpp"
+#include "probes/smtp.hpp"
+
+namespace mailprobe::cli {
+
+int check_smtp(const std::string& name, int argc, const char* const* argv) {
+  CLI::App app{"Checks an SMTP (or LMTP) server: banner, EHLO, TLS, AUTH, commands.", name};
+  PluginOptions options;
+  probes::SmtpOptions smtp;
+  bool implicit_tls = false;
+  bool starttls = false;
+  add_connection_options(app, options, "25, or 465 with --ssl");
+  add_certificate_options(app, options, false);
+  add_credential_options(app, options, "-U,--authuser,--user", "-P,--authpass,--password");
+  app.add_option("-e,--expect", smtp.expect, "String the banner must start with (default: 220)");
+  app.add_option("-C,--command", smtp.commands, "SMTP command to send (repeatable)");
+  app.add_option("-R,--response", smtp.responses,
+                 "Extended regular expression the reply to the -C of the same position must "
+                 "match (repeatable)");
+  app.add_option("-f,--from", smtp.from, "Send MAIL FROM:<address>");
+  app.add_option("-F,--fqdn", smtp.helo_name, "Name to send with EHLO (default: host name)");
+  app.add_flag("-L,--lmtp", smtp.lmtp, "Send LHLO instead of EHLO (LMTP)");
+  app.add_flag("-r,--proxy", smtp.proxy_header, "Send a PROXY protocol v1 header first");
+  app.add_flag("-q,--ignore-quit-failure", smtp.ignore_quit_failure, "Do not warn when QUIT fails");
+  app.add_flag("-s,--ssl,--tls", implicit_tls, "Use implicit TLS (SMTPS, port 465)");
+  app.add_flag("-S,--starttls", starttls, "Use STARTTLS; fail if the server does not offer it");
+  app.add_option("-A,--authtype", smtp.auth_mechanism,
+                 "AUTH mechanism: PLAIN, LOGIN or XOAUTH2 (default: the best the server offers)");
+  app.set_version_flag("-V,--version", std::string(version));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return parse_error(app, e, "SMTP");
+  }
+  if (implicit_tls && starttls)
+    return option_error("SMTP", "--ssl and --starttls exclude each other");
+  if (smtp.responses.size() > smtp.commands.size()) {
+    return option_error("SMTP", "more -R responses than -C commands");
+  }
+  auto target = make_target(options, implicit_tls ? 465 : 25);
+  if (!target) return option_error("SMTP", target.failure().message);
+  auto thresholds = make_thresholds(options);
+  if (!thresholds) return option_error("SMTP", thresholds.failure().message);
+  // -D alone means STARTTLS, as in monitoring-plugins 2.3.
+  bool wants_starttls = starttls || !options.certificate_days.empty();
+  auto mode = implicit_tls     ? probes::TlsMode::implicit
+              : wants_starttls ? probes::TlsMode::starttls
+                               : probes::TlsMode::none;
+  auto tls = make_tls_policy(options, mode);
+  if (!tls) return option_error("SMTP", tls.failure().message);
+  auto credentials = make_credentials(options);
+  if (!credentials) return option_error("SMTP", credentials.failure().message);
+  if (!smtp.auth_mechanism.empty() && !*credentials) {
+    return option_error("SMTP", "-A " + smtp.auth_mechanism + " needs a user (-U) and a password");
+  }
+  auto format = make_output_format(options);
+  if (!format) return option_error("SMTP", format.failure().message);
+
+  smtp.target = *target;
+  smtp.tls = *tls;
+  smtp.response_time = *thresholds;
+  smtp.credentials = *credentials;
+  smtp.token = !options.token_file.empty();
+  smtp.transcript = options.verbose > 0;
+  return run_plugin([&](core::Deadline deadline) { return probes::probe_smtp(smtp, deadline); },
+                    options.timeout, *format, smtp.transcript);
+}
+
+}  // namespace mailprobe::cli

@@ -1,0 +1,182 @@
+// The check_tcp family: check_tcp, check_pop, check_spop, check_imap, check_simap,
+// check_ssmtp. monitoring-plugins' options, plus STARTTLS and real logins for POP3/IMAP.
+
+#include <array>
+
+#include "cli/plugins.hpp"
+#include "cli/run_plugin.hpp"
+#include "probes/tcp.hpp"
+
+namespace mailprobe::cli {
+
+namespace {
+
+struct Profile {
+  const char* plugin;
+  const char* service;
+  int port;
+  int tls_port;  // the protocol's implicit-TLS port, to tell -S apart (see README)
+  const char* expect;
+  const char* quit;
+  bool implicit_tls;
+  probes::MailProtocol protocol;
+};
+
+// monitoring-plugins' defaults per name (check_tcp.c).
+constexpr std::array<Profile, 6> profiles{{
+    {"check_tcp", "TCP", 0, 0, "", "", false, probes::MailProtocol::none},
+    {"check_pop", "POP", 110, 995, "+OK", "QUIT\r\n", false, probes::MailProtocol::pop3},
+    {"check_spop", "SPOP", 995, 995, "+OK", "QUIT\r\n", true, probes::MailProtocol::pop3},
+    {"check_imap", "IMAP", 143, 993, "* OK", "a1 LOGOUT\r\n", false, probes::MailProtocol::imap},
+    {"check_simap", "SIMAP", 993, 993, "* OK", "a1 LOGOUT\r\n", true, probes::MailProtocol::imap},
+    {"check_ssmtp", "SSMTP", 465, 465, "220", "QUIT\r\n", true, probes::MailProtocol::smtp},
+}};
+
+const Profile& profile_for(const std::string& name) {
+  for (const auto& profile : profiles) {
+    if (name == profile.plugin) return profile;
+  }
+  return profiles[0];
+}
+
+// -E: \n \r \t \\ become the characters; other backslashes stay (np_escaped_string).
+std::string unescape(const std::string& text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\\' && i + 1 < text.size()) {
+      char next = text[i + 1];
+      if (next == 'n' || next == 'r' || next == 't' || next == '\\') {
+        out += next == 'n' ? '\n' : next == 'r' ? '\r' : next == 't' ? '\t' : '\\';
+        ++i;
+        continue;
+      }
+    }
+    out += text[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+int check_tcp_family(const std::string& name, int argc, const char* const* argv) {
+  const auto& profile = profile_for(name);
+  const std::string service = profile.service;
+  CLI::App app{
+      "Checks a TCP service: connect, TLS, send, expect, quit; POP3 and IMAP also "
+      "STARTTLS and logins.",
+      name};
+  PluginOptions options;
+  probes::TcpOptions tcp;
+  bool escape = false;
+  bool tls = false;
+  bool force_starttls = false;
+  std::string send;
+  std::vector<std::string> expect;
+  std::optional<std::string> quit;
+  std::string refuse = "crit";
+  std::string mismatch = "warn";
+  double delay = 0;
+  long max_bytes = 0;
+  std::string positional_host;
+
+  std::string port_help =
+      profile.port != 0 ? "default: " + std::to_string(profile.port) : "required";
+  add_connection_options(app, options, port_help);
+  app.get_option("-H")->required(false);
+  app.add_option("host", positional_host, "Host, when -H is not given");
+  add_certificate_options(app, options, true);
+  add_credential_options(app, options, "--user", "-P,--password");
+  app.add_flag("-E,--escape", escape, "Interpret \\n \\r \\t \\\\ in the send and quit strings");
+  app.add_option("-s,--send", send, "String to send after connecting");
+  app.add_option("-e,--expect", expect,
+                 "String to expect anywhere in the response (repeatable; replaces the default)");
+  app.add_flag("-A,--all", tcp.expect_all, "All expect strings must occur (default: any)");
+  app.add_option("-q,--quit", quit, "String to send before closing (default: the protocol's)");
+  app.add_option("-r,--refuse", refuse, "State when the connection is refused: ok|warn|crit");
+  app.add_option("-M,--mismatch", mismatch, "State when the expect strings do not match");
+  app.add_flag("-j,--jail", tcp.hide_output, "Do not show the server's response");
+  app.add_option("-m,--maxbytes", max_bytes, "Stop reading after this many bytes");
+  app.add_option("-d,--delay", delay,
+                 "Seconds to keep collecting the response when it pauses (default: 2)");
+  app.add_flag("-S,--ssl", tls,
+               "TLS: implicit on the TLS port (993/995) or for check_tcp, STARTTLS/STLS on the "
+               "plain port of POP3 and IMAP");
+  app.add_flag("--starttls", force_starttls, "Use STARTTLS (STLS for POP3) whatever the port");
+  app.add_option("--auth-mechanism", tcp.login_mechanism,
+                 "Login: USER or PLAIN for POP3, LOGIN or PLAIN for IMAP");
+  app.set_version_flag("-V,--version", std::string(version));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return parse_error(app, e, service);
+  }
+  if (options.host.empty()) options.host = positional_host;
+  if (options.host.empty()) return option_error(service, "no host given (-H)");
+  if (profile.port == 0 && options.port == 0) return option_error(service, "no port given (-p)");
+
+  auto refuse_state = core::parse_state(refuse);
+  if (!refuse_state) return option_error(service, "-r '" + refuse + "': use ok, warn or crit");
+  auto mismatch_state = core::parse_state(mismatch);
+  if (!mismatch_state) return option_error(service, "-M '" + mismatch + "': use ok, warn or crit");
+  if (delay < 0) return option_error(service, "-d must not be negative");
+  if (max_bytes < 0) return option_error(service, "-m must not be negative");
+
+  // TLS mode: the s-names always use implicit TLS; -S, -D and --sni turn TLS on.
+  bool wants_tls = tls || !options.certificate_days.empty() || !options.sni.empty();
+  int port = options.port != 0 ? options.port : profile.port;
+  auto mode = probes::TlsMode::none;
+  if (force_starttls) {
+    if (profile.protocol == probes::MailProtocol::none || profile.implicit_tls) {
+      return option_error(service, "--starttls works with check_pop and check_imap only");
+    }
+    mode = probes::TlsMode::starttls;
+  } else if (profile.implicit_tls) {
+    mode = probes::TlsMode::implicit;
+  } else if (wants_tls) {
+    bool plain_port = profile.protocol != probes::MailProtocol::none && port != profile.tls_port;
+    mode = plain_port ? probes::TlsMode::starttls : probes::TlsMode::implicit;
+  }
+
+  auto target = make_target(options, profile.port);
+  if (!target) return option_error(service, target.failure().message);
+  auto thresholds = make_thresholds(options);
+  if (!thresholds) return option_error(service, thresholds.failure().message);
+  auto tls_policy = make_tls_policy(options, mode);
+  if (!tls_policy) return option_error(service, tls_policy.failure().message);
+  auto credentials = make_credentials(options);
+  if (!credentials) return option_error(service, credentials.failure().message);
+  if (*credentials && profile.protocol != probes::MailProtocol::pop3 &&
+      profile.protocol != probes::MailProtocol::imap) {
+    return option_error(service, "--user logs in over POP3 or IMAP only");
+  }
+  auto format = make_output_format(options);
+  if (!format) return option_error(service, format.failure().message);
+
+  tcp.service = service;
+  tcp.protocol = profile.protocol;
+  tcp.target = *target;
+  tcp.tls = *tls_policy;
+  tcp.send = escape ? unescape(send) : send;
+  if (!expect.empty()) {
+    tcp.expect = expect;
+  } else if (*profile.expect != '\0') {
+    tcp.expect = {profile.expect};
+    tcp.expect_prefix = true;
+  }
+  if (quit) {
+    tcp.quit = escape ? unescape(*quit) : *quit + "\r\n";
+  } else if (!*credentials) {
+    tcp.quit = profile.quit;
+  }
+  tcp.refuse_state = *refuse_state;
+  tcp.mismatch_state = *mismatch_state;
+  tcp.max_bytes = static_cast<std::size_t>(max_bytes);
+  tcp.delay = delay;
+  tcp.response_time = *thresholds;
+  tcp.credentials = *credentials;
+  tcp.transcript = options.verbose > 0;
+  return run_plugin([&](core::Deadline deadline) { return probes::probe_tcp(tcp, deadline); },
+                    options.timeout, *format, tcp.transcript);
+}
+
+}  // namespace mailprobe::cli

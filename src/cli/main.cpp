@@ -1,0 +1,78 @@
+// mailprobe: one binary, many names. Called as check_smtp, check_imap, ... (symlinks) it
+// is that plugin; called as mailprobe it takes a subcommand: `mailprobe check smtp ...`.
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "cli/plugins.hpp"
+
+namespace {
+
+using mailprobe::cli::check_mailq;
+using mailprobe::cli::check_smtp;
+using mailprobe::cli::check_tcp_family;
+using Plugin = int (*)(const std::string&, int, const char* const*);
+
+struct Entry {
+  const char* name;
+  Plugin run;
+};
+
+constexpr Entry plugins[] = {
+    {"check_smtp", check_smtp},       {"check_ssmtp", check_tcp_family},
+    {"check_pop", check_tcp_family},  {"check_spop", check_tcp_family},
+    {"check_imap", check_tcp_family}, {"check_simap", check_tcp_family},
+    {"check_tcp", check_tcp_family},  {"check_mailq", check_mailq},
+};
+
+Plugin find_plugin(const std::string& name) {
+  for (const auto& entry : plugins) {
+    if (name == entry.name) return entry.run;
+  }
+  return nullptr;
+}
+
+std::string base_name(const char* path) {
+  const char* slash = std::strrchr(path, '/');
+  return slash != nullptr ? slash + 1 : path;
+}
+
+int usage(FILE* out) {
+  std::fputs(
+      "Usage: mailprobe check <kind> [options]   run one check as a Nagios plugin\n"
+      "       mailprobe --version\n"
+      "\n"
+      "Kinds: smtp ssmtp pop spop imap simap tcp mailq\n"
+      "Each is also installed as check_<kind> (a symlink to mailprobe); `mailprobe check\n"
+      "<kind> --help` lists its options.\n",
+      out);
+  return out == stdout ? 0 : 3;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string called = base_name(argc > 0 ? argv[0] : "mailprobe");
+  if (auto plugin = find_plugin(called)) return plugin(called, argc, argv);
+
+  if (argc < 2) return usage(stderr);
+  std::string command = argv[1];
+  if (command == "--help" || command == "-h" || command == "help") return usage(stdout);
+  if (command == "--version" || command == "-V") {
+    std::puts(mailprobe::cli::version);
+    return 0;
+  }
+  if (command == "check") {
+    if (argc < 3) return usage(stderr);
+    std::string name = std::string("check_") + argv[2];
+    if (auto plugin = find_plugin(name)) return plugin(name, argc - 2, argv + 2);
+    std::fprintf(stdout,
+                 "UNKNOWN - unknown check kind '%s' (kinds: smtp ssmtp pop spop imap "
+                 "simap tcp mailq)\n",
+                 argv[2]);
+    return 3;
+  }
+  std::fprintf(stdout, "UNKNOWN - unknown command '%s' (try: mailprobe --help)\n", argv[1]);
+  return 3;
+}

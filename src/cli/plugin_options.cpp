@@ -1,0 +1,166 @@
+#include "cli/plugin_options.hpp"
+
+#include <cstdlib>
+#include <fstream>
+
+#include "core/format.hpp"
+
+namespace mailprobe::cli {
+
+namespace {
+core::Failure option_error(std::string message) {
+  return {"options", core::FailureKind::config, std::move(message)};
+}
+}  // namespace
+
+void add_connection_options(CLI::App& app, PluginOptions& options, const std::string& port_help) {
+  app.add_option("-H,--hostname,--host", options.host, "Host name or IP address to connect to")
+      ->required();
+  app.add_option("-p,--port", options.port, "Port number (" + port_help + ")");
+  app.add_flag("-4,--use-ipv4", options.ipv4, "Use IPv4 only");
+  app.add_flag("-6,--use-ipv6", options.ipv6, "Use IPv6 only");
+  app.add_option("-t,--timeout", options.timeout,
+                 "Seconds before the whole check times out (default: 10)");
+  app.add_option("-w,--warning", options.warning,
+                 "Response time in seconds for WARNING (a number or a Nagios range)");
+  app.add_option("-c,--critical", options.critical,
+                 "Response time in seconds for CRITICAL (a number or a Nagios range)");
+  app.add_flag("-v,--verbose", options.verbose, "Show the conversation (secrets redacted)");
+  app.add_option("--output-format", options.output_format, "nagios (default) or json");
+  app.add_option("--ca-file", options.ca_file,
+                 "PEM file of trusted CAs (default: the system's CAs)");
+  app.add_flag("--insecure", options.insecure,
+               "Do not verify the certificate chain or host name (reported in the output)");
+}
+
+void add_credential_options(CLI::App& app, PluginOptions& options, const std::string& user_flag,
+                            const std::string& password_flag) {
+  app.add_option(user_flag, options.user, "User name to log in with");
+  app.add_option(password_flag, options.password,
+                 "Password (compatibility only: visible to every local user; prefer "
+                 "--password-file)");
+  app.add_option("--password-file", options.password_file, "File whose first line is the password");
+  app.add_option("--password-env", options.password_env,
+                 "Environment variable that holds the password");
+  app.add_option("--token-file", options.token_file,
+                 "File whose first line is an OAuth 2.0 access token (AUTH XOAUTH2)");
+}
+
+void add_certificate_options(CLI::App& app, PluginOptions& options, bool sni_takes_value) {
+  app.add_option("-D,--certificate", options.certificate_days,
+                 "Minimum days the certificates must stay valid: WARN[,CRIT]");
+  if (sni_takes_value) {
+    app.add_option("--sni", options.sni, "Server name to send and verify (default: -H)");
+  } else {
+    // check_smtp's --sni is a flag in monitoring-plugins; SNI is always sent here.
+    app.add_flag("--sni", options.sni_flag, "Send SNI (always done; kept for compatibility)");
+    app.add_option("--tls-server-name", options.sni,
+                   "Server name to send and verify (default: -H)");
+  }
+  app.add_flag("--ignore-certificate-expiration", options.ignore_expiration,
+               "Report but do not judge certificate expiry");
+}
+
+core::Outcome<probes::Target> make_target(const PluginOptions& options, int default_port) {
+  probes::Target target;
+  target.host = options.host;
+  int port = options.port != 0 ? options.port : default_port;
+  if (port <= 0 || port > 65535) {
+    return option_error("port " + std::to_string(port) + " is not between 1 and 65535");
+  }
+  target.port = static_cast<std::uint16_t>(port);
+  if (options.ipv4 && options.ipv6) return option_error("-4 and -6 exclude each other");
+  target.family = options.ipv4   ? net::AddressFamily::ipv4
+                  : options.ipv6 ? net::AddressFamily::ipv6
+                                 : net::AddressFamily::any;
+  if (options.timeout <= 0) {
+    return option_error("timeout " + core::format_number(options.timeout) + " is not positive");
+  }
+  return target;
+}
+
+core::Outcome<core::Thresholds> make_thresholds(const PluginOptions& options) {
+  auto parsed = core::Thresholds::parse(options.warning, options.critical);
+  if (auto* error = std::get_if<std::string>(&parsed)) return option_error(*error);
+  return std::get<core::Thresholds>(parsed);
+}
+
+core::Outcome<probes::TlsPolicy> make_tls_policy(const PluginOptions& options,
+                                                 probes::TlsMode mode) {
+  probes::TlsPolicy policy;
+  policy.mode = mode;
+  policy.server_name = options.sni;
+  policy.ignore_expiration = options.ignore_expiration;
+  if (!options.certificate_days.empty()) {
+    auto text = options.certificate_days;
+    auto comma = text.find(',');
+    auto warn = core::parse_number(text.substr(0, comma));
+    std::optional<double> crit;
+    if (comma != std::string::npos) crit = core::parse_number(text.substr(comma + 1));
+    if (!warn || (comma != std::string::npos && !crit)) {
+      return option_error("-D '" + text + "': expected WARN[,CRIT] in days, e.g. 30,14");
+    }
+    policy.warning_days = warn;
+    policy.critical_days = crit;
+    if (crit && *crit > *warn) {
+      return option_error("-D '" + text + "': critical days must not exceed warning days");
+    }
+  }
+  if (mode == probes::TlsMode::none) {
+    if (!options.certificate_days.empty()) {
+      return option_error("-D needs TLS (STARTTLS or implicit TLS) to see a certificate");
+    }
+    return policy;
+  }
+  auto context = net::TlsClientContext::create({!options.insecure, options.ca_file});
+  if (!context) return option_error(context.failure().message);
+  policy.context = *context;
+  return policy;
+}
+
+core::Outcome<std::string> read_secret_file(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) return option_error("cannot read secret file '" + path + "'");
+  std::string line;
+  std::getline(file, line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.empty()) return option_error("secret file '" + path + "' is empty");
+  return line;
+}
+
+core::Outcome<std::optional<protocol::Credentials>> make_credentials(const PluginOptions& options) {
+  int sources = (options.password.empty() ? 0 : 1) + (options.password_file.empty() ? 0 : 1) +
+                (options.password_env.empty() ? 0 : 1) + (options.token_file.empty() ? 0 : 1);
+  if (options.user.empty()) {
+    if (sources > 0) return option_error("a password or token was given without a user (--user)");
+    return std::optional<protocol::Credentials>{};
+  }
+  if (sources == 0) {
+    return option_error("user '" + options.user +
+                        "' needs a password: --password-file, --password-env or -P");
+  }
+  if (sources > 1)
+    return option_error("give only one of -P, --password-file, --password-env, --token-file");
+  protocol::Credentials credentials{options.user, options.password};
+  if (!options.password_file.empty() || !options.token_file.empty()) {
+    auto secret = read_secret_file(options.password_file.empty() ? options.token_file
+                                                                 : options.password_file);
+    if (!secret) return secret.failure();
+    credentials.secret = *secret;
+  } else if (!options.password_env.empty()) {
+    const char* value = std::getenv(options.password_env.c_str());
+    if (value == nullptr || *value == '\0') {
+      return option_error("environment variable " + options.password_env + " is not set");
+    }
+    credentials.secret = value;
+  }
+  return std::optional<protocol::Credentials>{credentials};
+}
+
+core::Outcome<OutputFormat> make_output_format(const PluginOptions& options) {
+  if (options.output_format == "nagios") return OutputFormat::nagios;
+  if (options.output_format == "json") return OutputFormat::json;
+  return option_error("--output-format '" + options.output_format + "': use nagios or json");
+}
+
+}  // namespace mailprobe::cli

@@ -1,0 +1,66 @@
+#pragma once
+// Options every service plugin shares (host, port, address family, timeout, thresholds,
+// TLS trust, credentials, output), registered on a CLI11 app and turned into probe inputs.
+
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/outcome.hpp"
+#include "core/range.hpp"
+#include "probes/common.hpp"
+#include "protocol/sasl.hpp"
+
+namespace mailprobe::cli {
+
+enum class OutputFormat { nagios, json };
+
+struct PluginOptions {
+  std::string host;
+  int port = 0;
+  bool ipv4 = false;
+  bool ipv6 = false;
+  double timeout = 10;
+  std::string warning;
+  std::string critical;
+  std::string output_format = "nagios";
+  int verbose = 0;
+  // TLS
+  std::string ca_file;
+  bool insecure = false;
+  std::string sni;
+  bool sni_flag = false;         // check_smtp's --sni takes no value; SNI is sent anyway
+  std::string certificate_days;  // -D warn[,crit]
+  bool ignore_expiration = false;
+  // Credentials
+  std::string user;
+  std::string password;  // -P, compatibility only: visible in the process list
+  std::string password_file;
+  std::string password_env;
+  std::string token_file;  // OAuth 2.0 bearer token for XOAUTH2
+};
+
+// Registers -H -p -4 -6 -t -w -c -v --output-format and the TLS trust options.
+// `port_help` describes the default port.
+void add_connection_options(CLI::App& app, PluginOptions& options, const std::string& port_help);
+// Registers --user/-U, -P/--password, --password-file, --password-env, --token-file.
+// `user_flag` is "-U,--user,--authuser" for check_smtp, "--user" elsewhere.
+void add_credential_options(CLI::App& app, PluginOptions& options, const std::string& user_flag,
+                            const std::string& password_flag);
+// Registers -D, --sni, --ignore-certificate-expiration.
+void add_certificate_options(CLI::App& app, PluginOptions& options, bool sni_takes_value);
+
+// Turns the parsed options into probe inputs; failures are option errors (UNKNOWN).
+core::Outcome<probes::Target> make_target(const PluginOptions& options, int default_port);
+core::Outcome<core::Thresholds> make_thresholds(const PluginOptions& options);
+core::Outcome<probes::TlsPolicy> make_tls_policy(const PluginOptions& options,
+                                                 probes::TlsMode mode);
+// nullopt when no user was given; fails when a user has no password source.
+core::Outcome<std::optional<protocol::Credentials>> make_credentials(const PluginOptions& options);
+core::Outcome<OutputFormat> make_output_format(const PluginOptions& options);
+
+// Reads a secret from a file: the first line, without its line ending.
+core::Outcome<std::string> read_secret_file(const std::string& path);
+
+}  // namespace mailprobe::cli

@@ -1,0 +1,62 @@
+#include "cli/run_plugin.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <cstdio>
+#include <exception>
+#include <optional>
+
+#include "output/json.hpp"
+#include "output/nagios.hpp"
+
+namespace mailprobe::cli {
+
+namespace {
+boost::asio::awaitable<void> run_into(const ProbeTask& task, core::Deadline deadline,
+                                      std::optional<core::ProbeResult>& out,
+                                      std::exception_ptr& error) {
+  try {
+    out = co_await task(deadline);
+  } catch (...) {
+    error = std::current_exception();
+  }
+}
+}  // namespace
+
+int run_plugin(const ProbeTask& task, double timeout_seconds, OutputFormat format,
+               bool transcript) {
+  auto budget = std::chrono::duration_cast<core::Deadline::clock::duration>(
+      std::chrono::duration<double>(timeout_seconds));
+  auto deadline = core::Deadline::after(budget);
+  boost::asio::io_context io(1);
+  std::optional<core::ProbeResult> result;
+  std::exception_ptr error;
+  boost::asio::co_spawn(io, run_into(task, deadline, result, error), boost::asio::detached);
+  io.run();
+  if (error || !result) {
+    // A probe never throws by design; if one does, it is a bug, said as UNKNOWN.
+    std::string what = "internal error";
+    try {
+      if (error) std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      what += std::string(": ") + e.what();
+    } catch (...) {
+    }
+    std::fputs(("UNKNOWN - " + what + "\n").c_str(), stdout);
+    return 3;
+  }
+  std::string text = format == OutputFormat::json ? output::render_json(*result)
+                                                  : output::render_nagios(*result, transcript);
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+  return core::exit_code(result->overall());
+}
+
+int option_error(const std::string& service, const std::string& message) {
+  std::string line = service + " UNKNOWN - " + message + "\n";
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  return 3;
+}
+
+}  // namespace mailprobe::cli

@@ -1,0 +1,156 @@
+# shellcheck shell=bash
+# Sourced by tests/lab/lab (uses its variables: DIR, HERE, DOMAIN, USERS, ports, paths).
+# Fills the lab directory: certificates (only those missing), Postfix and Dovecot configs
+# from the templates next to this file, users and their passwords, and lab.env.
+
+# Postfix refuses to read a table or main.cf modified within the last second or so: it
+# sleeps in 0.3 s steps until the file is older (a guard against half-written files), which
+# would add 1.5-2.5 s to every start after a rewrite. Generated files get an mtime in the
+# past instead.
+backdate() { touch -d "@$(($(date +%s) - 60))" "$@"; }
+
+render() { # template destination: fill in the @...@ placeholders
+  sed -e "s|@DIR@|$DIR|g" -e "s|@DOMAIN@|$DOMAIN|g" \
+    -e "s|@SMTP_PORT@|$SMTP_PORT|g" -e "s|@SUBMISSION_PORT@|$SUBMISSION_PORT|g" \
+    -e "s|@SMTPS_PORT@|$SMTPS_PORT|g" -e "s|@IMAP_PORT@|$IMAP_PORT|g" \
+    -e "s|@IMAPS_PORT@|$IMAPS_PORT|g" -e "s|@POP3_PORT@|$POP3_PORT|g" \
+    -e "s|@POP3S_PORT@|$POP3S_PORT|g" -e "s|@LMTP_PORT@|$LMTP_PORT|g" "$1" >"$2.tmp"
+  if grep -n '@[A-Z0-9_]*@' "$2.tmp" >&2; then die "unreplaced placeholder in $1"; fi
+  mv "$2.tmp" "$2"
+}
+
+make_certs() {
+  local cnf=$HERE/openssl.cnf
+  export LAB_CERT_DIR=$CERTS # read by openssl.cnf
+  mkdir -p "$CERTS"
+  chmod 0755 "$CERTS"
+  (
+    cd "$CERTS"
+    umask 077 # keys 0600; certificates are chmod'ed below
+    if [[ ! -s ca.pem || ! -s ca.key ]]; then
+      rm -f server.pem expired.pem wronghost.pem # signed by a CA that is gone
+      openssl req -config "$cnf" -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 \
+        -subj "/O=mailprobe lab/CN=mailprobe lab CA" -extensions ext_ca \
+        -keyout ca.key -out ca.pem 2>>"$LOGS/openssl.log"
+    fi
+    leaf() { # name subject-CN: new key NAME.key and certificate request NAME.csr
+      openssl req -config "$cnf" -new -newkey rsa:2048 -nodes -subj "/CN=$2" \
+        -keyout "$1.key" -out "$1.csr" 2>>"$LOGS/openssl.log"
+    }
+    if [[ ! -s server.pem || ! -s server.key ]]; then
+      leaf server localhost
+      openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -days 365 -sha256 \
+        -extfile "$cnf" -extensions ext_server -out server.pem 2>>"$LOGS/openssl.log"
+      rm -f server.csr
+    fi
+    if [[ ! -s wronghost.pem || ! -s wronghost.key ]]; then
+      leaf wronghost wrong.example
+      openssl x509 -req -in wronghost.csr -CA ca.pem -CAkey ca.key -days 365 -sha256 \
+        -extfile "$cnf" -extensions ext_wronghost -out wronghost.pem 2>>"$LOGS/openssl.log"
+      rm -f wronghost.csr
+    fi
+    if [[ ! -s expired.pem || ! -s expired.key ]]; then
+      # `openssl x509 -req` cannot backdate; `openssl ca` can, given its small database.
+      leaf expired localhost
+      rm -rf ca-db && mkdir ca-db && : >ca-db/index.txt
+      openssl ca -config "$cnf" -batch -notext -extensions ext_expired \
+        -startdate 20200101000000Z -enddate 20200201000000Z \
+        -in expired.csr -out expired.pem 2>>"$LOGS/openssl.log"
+      rm -rf ca-db expired.csr
+    fi
+    if [[ ! -s self-signed.pem || ! -s self-signed.key ]]; then
+      openssl req -config "$cnf" -x509 -newkey rsa:2048 -nodes -sha256 -days 365 \
+        -subj "/CN=localhost" -extensions ext_selfsigned \
+        -keyout self-signed.key -out self-signed.pem 2>>"$LOGS/openssl.log"
+    fi
+    cat server.pem ca.pem >fullchain.pem
+    chmod 0644 ./*.pem
+  ) || { show_logs "$LOGS/openssl.log"; die "certificate generation failed in $CERTS"; }
+}
+
+make_users() {
+  local u pw
+  mkdir -p "$SECRETS"
+  chmod 0700 "$SECRETS"
+  for u in "${USERS[@]}"; do
+    [[ -s $SECRETS/$u.password ]] && continue
+    if [[ $u == odd ]]; then pw=$ODD_PASSWORD; else pw=$(openssl rand -hex 12); fi
+    (umask 077 && printf '%s\n' "$pw" >"$SECRETS/$u.password")
+  done
+  # passwd-file: user:password:uid:gid:gecos:home:shell:extra (uid/gid/home from defaults).
+  # Read by Dovecot's auth process, which runs as the dovecot user.
+  (
+    umask 027
+    for u in "${USERS[@]}"; do
+      printf '%s@%s:{PLAIN}%s::::::\n' "$u" "$DOMAIN" "$(password_of "$u")"
+    done >"$DIR/dovecot/users"
+  )
+  chgrp dovecot "$DIR/dovecot/users"
+  for u in "${USERS[@]}"; do printf '%s@%s OK\n' "$u" "$DOMAIN"; done >"$PF_DIR/vmailbox"
+  backdate "$PF_DIR/vmailbox"
+
+  # Mail and homes belong to the system "mail" user that Dovecot switches to.
+  mkdir -p "$DIR/mail/$DOMAIN" "$DIR/home/$DOMAIN"
+  for u in "${USERS[@]}"; do mkdir -p "$DIR/home/$DOMAIN/$u"; done
+  mkdir -p "$DIR/home/$DOMAIN/junk/sieve"
+  cp "$HERE/junk.sieve" "$DIR/home/$DOMAIN/junk/sieve/junk.sieve"
+  ln -sfn sieve/junk.sieve "$DIR/home/$DOMAIN/junk/.dovecot.sieve"
+  chown -R mail:mail "$DIR/mail" "$DIR/home"
+  chmod 0750 "$DIR/mail" "$DIR/home"
+}
+
+write_env() {
+  local s=$DIR/secrets
+  cat >"$DIR/lab.env.tmp" <<EOF
+LAB_DIR=$DIR
+LAB_HOST=$HOST
+LAB_EXPIRED_HOST=$EXPIRED_HOST
+LAB_WRONGHOST_HOST=$WRONGHOST_HOST
+LAB_SMTP_PORT=$SMTP_PORT
+LAB_SUBMISSION_PORT=$SUBMISSION_PORT
+LAB_SMTPS_PORT=$SMTPS_PORT
+LAB_IMAP_PORT=$IMAP_PORT
+LAB_IMAPS_PORT=$IMAPS_PORT
+LAB_POP3_PORT=$POP3_PORT
+LAB_POP3S_PORT=$POP3S_PORT
+LAB_LMTP_PORT=$LMTP_PORT
+LAB_CA_FILE=$CERTS/ca.pem
+LAB_SELF_SIGNED_CERT=$CERTS/self-signed.pem
+LAB_DOMAIN=$DOMAIN
+LAB_SENDER=sender@$DOMAIN
+LAB_SENDER_PASSWORD_FILE=$s/sender.password
+LAB_RECEIVER=receiver@$DOMAIN
+LAB_RECEIVER_PASSWORD_FILE=$s/receiver.password
+LAB_ODD_USER=odd@$DOMAIN
+LAB_ODD_PASSWORD_FILE=$s/odd.password
+LAB_JUNK_USER=junk@$DOMAIN
+LAB_JUNK_PASSWORD_FILE=$s/junk.password
+LAB_POSTFIX_CONFIG_DIR=$PF_DIR
+LAB_DOVECOT_CONFIG=$DC_CONF
+LAB_DOVECOT_LOG=$LOGS/dovecot-info.log
+LAB_POSTFIX_LOG=$LOGS/postfix.log
+EOF
+  mv "$DIR/lab.env.tmp" "$DIR/lab.env"
+}
+
+prepare() {
+  # Postfix insists on root-owned, not group/other-writable config and queue directories.
+  mkdir -p "$DIR"
+  chown root:root "$DIR"
+  chmod 0755 "$DIR"
+  : >"$MARKER"
+  mkdir -p "$PF_DIR" "$PF_QUEUE" "$DIR/dovecot" "$DIR/run" "$DIR/state/dovecot" \
+    "$LOGS" "$DIR/tmp"
+  chmod 0755 "$PF_DIR" "$PF_QUEUE" "$DIR/dovecot" "$DIR/run" "$LOGS"
+  chmod 0700 "$DIR/tmp"
+  # Pre-created so the logs are world-readable (Dovecot would create them 0600).
+  touch "$LOGS/dovecot.log" "$LOGS/dovecot-info.log" "$LOGS/postfix.log"
+  chmod 0644 "$LOGS"/*.log
+  make_certs
+  render "$HERE/dovecot.conf.in" "$DC_CONF"
+  render "$HERE/main.cf.in" "$PF_DIR/main.cf"
+  render "$HERE/master.cf.in" "$PF_DIR/master.cf"
+  backdate "$PF_DIR/main.cf" "$PF_DIR/master.cf"
+  make_users
+  write_env
+}
