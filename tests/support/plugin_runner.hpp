@@ -1,0 +1,30 @@
+#pragma once
+// Runs a mailprobe plugin as a user would (a check_* symlink with arguments) and captures
+// its stdout and exit code, for integration tests.
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace mailprobe::test {
+
+struct PluginRun {
+  int exit_code = -1;
+  std::string output;  // stdout
+  std::string first_line() const { return output.substr(0, output.find('\n')); }
+};
+
+// `argv[0]` is a plugin name (check_smtp, ...) or "mailprobe"; it is looked up in the
+// directory named by $MAILPROBE_BIN_DIR. Aborts the test run if that is not set.
+PluginRun run_plugin(const std::vector<std::string>& argv,
+                     const std::map<std::string, std::string>& environment = {});
+
+// The lab's lab.env, read once from the file named by $MAILPROBE_LAB_ENV.
+const std::map<std::string, std::string>& lab();
+// lab().at(key), with a readable failure when the key is missing.
+const std::string& lab(const std::string& key);
+
+// Runs tests/lab/lab with `command` (hold, release, reset-mail) against the test lab.
+int lab_command(const std::string& command);
+
+}  // namespace mailprobe::test
