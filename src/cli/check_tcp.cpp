@@ -15,7 +15,6 @@ struct Profile {
   const char* plugin;
   const char* service;
   int port;
-  int tls_port;  // the protocol's implicit-TLS port, to tell -S apart (see README)
   const char* expect;
   const char* quit;
   bool implicit_tls;
@@ -24,12 +23,12 @@ struct Profile {
 
 // monitoring-plugins' defaults per name (check_tcp.c).
 constexpr std::array<Profile, 6> profiles{{
-    {"check_tcp", "TCP", 0, 0, "", "", false, probes::MailProtocol::none},
-    {"check_pop", "POP", 110, 995, "+OK", "QUIT\r\n", false, probes::MailProtocol::pop3},
-    {"check_spop", "SPOP", 995, 995, "+OK", "QUIT\r\n", true, probes::MailProtocol::pop3},
-    {"check_imap", "IMAP", 143, 993, "* OK", "a1 LOGOUT\r\n", false, probes::MailProtocol::imap},
-    {"check_simap", "SIMAP", 993, 993, "* OK", "a1 LOGOUT\r\n", true, probes::MailProtocol::imap},
-    {"check_ssmtp", "SSMTP", 465, 465, "220", "QUIT\r\n", true, probes::MailProtocol::smtp},
+    {"check_tcp", "TCP", 0, "", "", false, probes::MailProtocol::none},
+    {"check_pop", "POP", 110, "+OK", "QUIT\r\n", false, probes::MailProtocol::pop3},
+    {"check_spop", "SPOP", 995, "+OK", "QUIT\r\n", true, probes::MailProtocol::pop3},
+    {"check_imap", "IMAP", 143, "* OK", "a1 LOGOUT\r\n", false, probes::MailProtocol::imap},
+    {"check_simap", "SIMAP", 993, "* OK", "a1 LOGOUT\r\n", true, probes::MailProtocol::imap},
+    {"check_ssmtp", "SSMTP", 465, "220", "QUIT\r\n", true, probes::MailProtocol::smtp},
 }};
 
 const Profile& profile_for(const std::string& name) {
@@ -99,8 +98,8 @@ int check_tcp_family(const std::string& name, int argc, const char* const* argv)
   app.add_option("-d,--delay", delay,
                  "Seconds to keep collecting the response when it pauses (default: 2)");
   app.add_flag("-S,--ssl", tls,
-               "TLS: implicit on the TLS port (993/995) or for check_tcp, STARTTLS/STLS on the "
-               "plain port of POP3 and IMAP");
+               "Use TLS: STARTTLS/STLS on the standard plain port (110, 143), implicit TLS on "
+               "any other port");
   app.add_flag("--starttls", force_starttls, "Use STARTTLS (STLS for POP3) whatever the port");
   app.add_option("--auth-mechanism", tcp.login_mechanism,
                  "Login: USER or PLAIN for POP3, LOGIN or PLAIN for IMAP");
@@ -133,7 +132,10 @@ int check_tcp_family(const std::string& name, int argc, const char* const* argv)
   } else if (profile.implicit_tls) {
     mode = probes::TlsMode::implicit;
   } else if (wants_tls) {
-    bool plain_port = profile.protocol != probes::MailProtocol::none && port != profile.tls_port;
+    // On the protocol's standard plain port (110, 143) TLS can only mean STARTTLS; on any
+    // other port -S keeps monitoring-plugins' meaning, implicit TLS, so that a working
+    // `check_pop -S -p 995` stays working. --starttls forces STARTTLS on other ports.
+    bool plain_port = profile.protocol != probes::MailProtocol::none && port == profile.port;
     mode = plain_port ? probes::TlsMode::starttls : probes::TlsMode::implicit;
   }
 
