@@ -1,4 +1,7 @@
 # Every dependency comes from Debian 12 packages (scripts/setup.sh installs them).
+# Boost's compiled parts are linked statically: a plugin is a short-lived process, and every
+# shared library costs symbol lookups at each start (see bench/README.md).
+set(Boost_USE_STATIC_LIBS ON)
 find_package(Boost 1.81 REQUIRED COMPONENTS json url)
 find_package(OpenSSL 3 REQUIRED)
 find_package(SQLite3 REQUIRED)

@@ -2,8 +2,12 @@
 add_library(mailprobe_warnings INTERFACE)
 target_compile_options(mailprobe_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wnon-virtual-dtor
-  -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough
-  -Wformat=2)
+  -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough
+  -Wformat=2
+  # GCC 12 at -O2 reports every Asio coroutine frame's operator delete as mismatched
+  # (a false positive of its coroutine lowering), and null dereferences inside Asio's
+  # inlined scheduler code; both are off, everything else stays an error.
+  -Wno-mismatched-new-delete)
 if(MAILPROBE_WERROR)
   target_compile_options(mailprobe_warnings INTERFACE -Werror)
 endif()

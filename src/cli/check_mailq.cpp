@@ -9,31 +9,28 @@
 namespace mailprobe::cli {
 
 int check_mailq(const std::string& name, int argc, const char* const* argv) {
-  CLI::App app{"Checks the number of messages in the local mail queue (Postfix or Exim).", name};
+  OptionParser app{name,
+                   "Checks the number of messages in the local mail queue (Postfix or Exim)."};
   probes::MailqOptions mailq;
   std::optional<long> warning;
   std::optional<long> critical;
   std::string server;
   double timeout = 15;
   std::string output_format = "nagios";
-  app.add_option("-w,--warning", warning, "WARNING from this many queued messages on")->required();
-  app.add_option("-c,--critical", critical, "CRITICAL from this many on")->required();
-  app.add_option("-W,--warning-domain", mailq.domain_warning,
-                 "WARNING when this many messages wait for one recipient domain (Postfix)");
-  app.add_option("-C,--critical-domain", mailq.domain_critical,
-                 "CRITICAL when this many wait for one recipient domain (Postfix)");
-  app.add_option("-M,--mailserver", server, "postfix or exim (default: the one installed)");
-  app.add_option("-d,--configdir", mailq.config_dir, "Postfix configuration directory");
-  app.add_option("--queue-command", mailq.command,
-                 "Program to ask instead of postqueue/exim (e.g. a sudo wrapper)");
-  app.add_option("-t,--timeout", timeout, "Seconds before the check times out (default: 15)");
-  app.add_option("--output-format", output_format, "nagios (default) or json");
-  app.set_version_flag("-V,--version", std::string(version));
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return parse_error(app, e, "MAILQ");
-  }
+  app.value("-w,--warning", warning, "WARNING from this many queued messages on");
+  app.value("-c,--critical", critical, "CRITICAL from this many on");
+  app.value("-W,--warning-domain", mailq.domain_warning,
+            "WARNING when this many messages wait for one recipient domain (Postfix)");
+  app.value("-C,--critical-domain", mailq.domain_critical,
+            "CRITICAL when this many wait for one recipient domain (Postfix)");
+  app.value("-M,--mailserver", server, "postfix or exim (default: the one installed)");
+  app.value("-d,--configdir", mailq.config_dir, "Postfix configuration directory");
+  app.value("--queue-command", mailq.command,
+            "Program to ask instead of postqueue/exim (e.g. a sudo wrapper)");
+  app.value("-t,--timeout", timeout, "Seconds before the check times out (default: 15)");
+  app.value("--output-format", output_format, "nagios (default) or json");
+  if (auto done = parse_plugin_options(app, argc, argv, "MAILQ")) return *done;
+  if (!warning || !critical) return option_error("MAILQ", "-w and -c are required");
   if (*warning < 0 || *critical < 0) return option_error("MAILQ", "-w and -c must not be negative");
   if (*warning >= *critical) {
     return option_error("MAILQ", "-w " + std::to_string(*warning) + " must be less than -c " +

@@ -8,34 +8,33 @@
 namespace mailprobe::cli {
 
 int check_smtp(const std::string& name, int argc, const char* const* argv) {
-  CLI::App app{"Checks an SMTP (or LMTP) server: banner, EHLO, TLS, AUTH, commands.", name};
+  OptionParser app{name, "Checks an SMTP (or LMTP) server: banner, EHLO, TLS, AUTH, commands."};
   PluginOptions options;
   probes::SmtpOptions smtp;
   bool implicit_tls = false;
   bool starttls = false;
+  std::string positional_host;
   add_connection_options(app, options, "25, or 465 with --ssl");
+  app.operand(positional_host, "HOST");
   add_certificate_options(app, options, false);
   add_credential_options(app, options, "-U,--authuser,--user", "-P,--authpass,--password");
-  app.add_option("-e,--expect", smtp.expect, "String the banner must start with (default: 220)");
-  app.add_option("-C,--command", smtp.commands, "SMTP command to send (repeatable)");
-  app.add_option("-R,--response", smtp.responses,
-                 "Extended regular expression the reply to the -C of the same position must "
-                 "match (repeatable)");
-  app.add_option("-f,--from", smtp.from, "Send MAIL FROM:<address>");
-  app.add_option("-F,--fqdn", smtp.helo_name, "Name to send with EHLO (default: host name)");
-  app.add_flag("-L,--lmtp", smtp.lmtp, "Send LHLO instead of EHLO (LMTP)");
-  app.add_flag("-r,--proxy", smtp.proxy_header, "Send a PROXY protocol v1 header first");
-  app.add_flag("-q,--ignore-quit-failure", smtp.ignore_quit_failure, "Do not warn when QUIT fails");
-  app.add_flag("-s,--ssl,--tls", implicit_tls, "Use implicit TLS (SMTPS, port 465)");
-  app.add_flag("-S,--starttls", starttls, "Use STARTTLS; fail if the server does not offer it");
-  app.add_option("-A,--authtype", smtp.auth_mechanism,
-                 "AUTH mechanism: PLAIN, LOGIN or XOAUTH2 (default: the best the server offers)");
-  app.set_version_flag("-V,--version", std::string(version));
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return parse_error(app, e, "SMTP");
-  }
+  app.value("-e,--expect", smtp.expect, "String the banner must start with (default: 220)");
+  app.value("-C,--command", smtp.commands, "SMTP command to send (repeatable)");
+  app.value("-R,--response", smtp.responses,
+            "Extended regular expression the reply to the -C of the same position must "
+            "match (repeatable)");
+  app.value("-f,--from", smtp.from, "Send MAIL FROM:<address>");
+  app.value("-F,--fqdn", smtp.helo_name, "Name to send with EHLO (default: host name)");
+  app.flag("-L,--lmtp", smtp.lmtp, "Send LHLO instead of EHLO (LMTP)");
+  app.flag("-r,--proxy", smtp.proxy_header, "Send a PROXY protocol v1 header first");
+  app.flag("-q,--ignore-quit-failure", smtp.ignore_quit_failure, "Do not warn when QUIT fails");
+  app.flag("-s,--ssl,--tls", implicit_tls, "Use implicit TLS (SMTPS, port 465)");
+  app.flag("-S,--starttls", starttls, "Use STARTTLS; fail if the server does not offer it");
+  app.value("-A,--authtype", smtp.auth_mechanism,
+            "AUTH mechanism: PLAIN, LOGIN or XOAUTH2 (default: the best the server offers)");
+  if (auto done = parse_plugin_options(app, argc, argv, "SMTP")) return *done;
+  if (options.host.empty()) options.host = positional_host;
+  if (options.host.empty()) return option_error("SMTP", "no host given (-H)");
   if (implicit_tls && starttls)
     return option_error("SMTP", "--ssl and --starttls exclude each other");
   if (smtp.responses.size() > smtp.commands.size()) {

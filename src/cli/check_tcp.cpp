@@ -60,10 +60,9 @@ std::string unescape(const std::string& text) {
 int check_tcp_family(const std::string& name, int argc, const char* const* argv) {
   const auto& profile = profile_for(name);
   const std::string service = profile.service;
-  CLI::App app{
-      "Checks a TCP service: connect, TLS, send, expect, quit; POP3 and IMAP also "
-      "STARTTLS and logins.",
-      name};
+  OptionParser app{name,
+                   "Checks a TCP service: connect, TLS, send, expect, quit; POP3 and IMAP also "
+                   "STARTTLS and logins."};
   PluginOptions options;
   probes::TcpOptions tcp;
   bool escape = false;
@@ -81,34 +80,28 @@ int check_tcp_family(const std::string& name, int argc, const char* const* argv)
   std::string port_help =
       profile.port != 0 ? "default: " + std::to_string(profile.port) : "required";
   add_connection_options(app, options, port_help);
-  app.get_option("-H")->required(false);
-  app.add_option("host", positional_host, "Host, when -H is not given");
+  app.operand(positional_host, "HOST");
   add_certificate_options(app, options, true);
   add_credential_options(app, options, "--user", "-P,--password");
-  app.add_flag("-E,--escape", escape, "Interpret \\n \\r \\t \\\\ in the send and quit strings");
-  app.add_option("-s,--send", send, "String to send after connecting");
-  app.add_option("-e,--expect", expect,
-                 "String to expect anywhere in the response (repeatable; replaces the default)");
-  app.add_flag("-A,--all", tcp.expect_all, "All expect strings must occur (default: any)");
-  app.add_option("-q,--quit", quit, "String to send before closing (default: the protocol's)");
-  app.add_option("-r,--refuse", refuse, "State when the connection is refused: ok|warn|crit");
-  app.add_option("-M,--mismatch", mismatch, "State when the expect strings do not match");
-  app.add_flag("-j,--jail", tcp.hide_output, "Do not show the server's response");
-  app.add_option("-m,--maxbytes", max_bytes, "Stop reading after this many bytes");
-  app.add_option("-d,--delay", delay,
-                 "Seconds to keep collecting the response when it pauses (default: 2)");
-  app.add_flag("-S,--ssl", tls,
-               "Use TLS: STARTTLS/STLS on the standard plain port (110, 143), implicit TLS on "
-               "any other port");
-  app.add_flag("--starttls", force_starttls, "Use STARTTLS (STLS for POP3) whatever the port");
-  app.add_option("--auth-mechanism", tcp.login_mechanism,
-                 "Login: USER or PLAIN for POP3, LOGIN or PLAIN for IMAP");
-  app.set_version_flag("-V,--version", std::string(version));
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return parse_error(app, e, service);
-  }
+  app.flag("-E,--escape", escape, "Interpret \\n \\r \\t \\\\ in the send and quit strings");
+  app.value("-s,--send", send, "String to send after connecting");
+  app.value("-e,--expect", expect,
+            "String to expect anywhere in the response (repeatable; replaces the default)");
+  app.flag("-A,--all", tcp.expect_all, "All expect strings must occur (default: any)");
+  app.value("-q,--quit", quit, "String to send before closing (default: the protocol's)");
+  app.value("-r,--refuse", refuse, "State when the connection is refused: ok|warn|crit");
+  app.value("-M,--mismatch", mismatch, "State when the expect strings do not match");
+  app.flag("-j,--jail", tcp.hide_output, "Do not show the server's response");
+  app.value("-m,--maxbytes", max_bytes, "Stop reading after this many bytes");
+  app.value("-d,--delay", delay,
+            "Seconds to keep collecting the response when it pauses (default: 2)");
+  app.flag("-S,--ssl", tls,
+           "Use TLS: STARTTLS/STLS on the standard plain port (110, 143), implicit TLS on "
+           "any other port");
+  app.flag("--starttls", force_starttls, "Use STARTTLS (STLS for POP3) whatever the port");
+  app.value("--auth-mechanism", tcp.login_mechanism,
+            "Login: USER or PLAIN for POP3, LOGIN or PLAIN for IMAP");
+  if (auto done = parse_plugin_options(app, argc, argv, service)) return *done;
   if (options.host.empty()) options.host = positional_host;
   if (options.host.empty()) return option_error(service, "no host given (-H)");
   if (profile.port == 0 && options.port == 0) return option_error(service, "no port given (-p)");

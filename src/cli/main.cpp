@@ -1,6 +1,8 @@
 // mailprobe: one binary, many names. Called as check_smtp, check_imap, ... (symlinks) it
 // is that plugin; called as mailprobe it takes a subcommand: `mailprobe check smtp ...`.
 
+#include <malloc.h>
+
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -53,6 +55,9 @@ int usage(FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The only other thread a plugin starts is a name lookup; one malloc arena for all saves
+  // the lookup thread from mapping an arena of its own (syscalls are a plugin's cost).
+  mallopt(M_ARENA_MAX, 1);
   std::string called = base_name(argc > 0 ? argv[0] : "mailprobe");
   if (auto plugin = find_plugin(called)) return plugin(called, argc, argv);
 

@@ -5,13 +5,23 @@
 
 namespace mailprobe::cli {
 
-int parse_error(const CLI::App& app, const CLI::ParseError& error, const std::string& service) {
-  // --help and --version are not errors; CLI11 signals them as exceptions.
-  if (error.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
-    return app.exit(error);
+std::optional<int> parse_plugin_options(OptionParser& parser, int argc, const char* const* argv,
+                                        const std::string& service) {
+  switch (parser.parse(argc, argv)) {
+    case OptionParser::Result::run:
+      return std::nullopt;
+    case OptionParser::Result::help: {
+      auto text = parser.help();
+      std::fwrite(text.data(), 1, text.size(), stdout);
+      return 0;
+    }
+    case OptionParser::Result::version:
+      std::puts(version);
+      return 0;
+    case OptionParser::Result::error:
+      break;
   }
-  std::string message = error.what();
-  return option_error(service, message + " (see " + app.get_name() + " --help)");
+  return option_error(service, parser.error() + " (see " + parser.program() + " --help)");
 }
 
 }  // namespace mailprobe::cli

@@ -13,52 +13,49 @@ core::Failure option_error(std::string message) {
 }
 }  // namespace
 
-void add_connection_options(CLI::App& app, PluginOptions& options, const std::string& port_help) {
-  app.add_option("-H,--hostname,--host", options.host, "Host name or IP address to connect to")
-      ->required();
-  app.add_option("-p,--port", options.port, "Port number (" + port_help + ")");
-  app.add_flag("-4,--use-ipv4", options.ipv4, "Use IPv4 only");
-  app.add_flag("-6,--use-ipv6", options.ipv6, "Use IPv6 only");
-  app.add_option("-t,--timeout", options.timeout,
-                 "Seconds before the whole check times out (default: 10)");
-  app.add_option("-w,--warning", options.warning,
-                 "Response time in seconds for WARNING (a number or a Nagios range)");
-  app.add_option("-c,--critical", options.critical,
-                 "Response time in seconds for CRITICAL (a number or a Nagios range)");
-  app.add_flag("-v,--verbose", options.verbose, "Show the conversation (secrets redacted)");
-  app.add_option("--output-format", options.output_format, "nagios (default) or json");
-  app.add_option("--ca-file", options.ca_file,
-                 "PEM file of trusted CAs (default: the system's CAs)");
-  app.add_flag("--insecure", options.insecure,
-               "Do not verify the certificate chain or host name (reported in the output)");
+void add_connection_options(OptionParser& app, PluginOptions& options,
+                            const std::string& port_help) {
+  app.value("-H,--hostname,--host", options.host, "Host name or IP address to connect to");
+  app.value("-p,--port", options.port, "Port number (" + port_help + ")");
+  app.flag("-4,--use-ipv4", options.ipv4, "Use IPv4 only");
+  app.flag("-6,--use-ipv6", options.ipv6, "Use IPv6 only");
+  app.value("-t,--timeout", options.timeout,
+            "Seconds before the whole check times out (default: 10)");
+  app.value("-w,--warning", options.warning,
+            "Response time in seconds for WARNING (a number or a Nagios range)");
+  app.value("-c,--critical", options.critical,
+            "Response time in seconds for CRITICAL (a number or a Nagios range)");
+  app.counter("-v,--verbose", options.verbose, "Show the conversation (secrets redacted)");
+  app.value("--output-format", options.output_format, "nagios (default) or json");
+  app.value("--ca-file", options.ca_file, "PEM file of trusted CAs (default: the system's CAs)");
+  app.flag("--insecure", options.insecure,
+           "Do not verify the certificate chain or host name (reported in the output)");
 }
 
-void add_credential_options(CLI::App& app, PluginOptions& options, const std::string& user_flag,
+void add_credential_options(OptionParser& app, PluginOptions& options, const std::string& user_flag,
                             const std::string& password_flag) {
-  app.add_option(user_flag, options.user, "User name to log in with");
-  app.add_option(password_flag, options.password,
-                 "Password (compatibility only: visible to every local user; prefer "
-                 "--password-file)");
-  app.add_option("--password-file", options.password_file, "File whose first line is the password");
-  app.add_option("--password-env", options.password_env,
-                 "Environment variable that holds the password");
-  app.add_option("--token-file", options.token_file,
-                 "File whose first line is an OAuth 2.0 access token (AUTH XOAUTH2)");
+  app.value(user_flag, options.user, "User name to log in with");
+  app.value(password_flag, options.password,
+            "Password (compatibility only: visible to every local user; prefer "
+            "--password-file)");
+  app.value("--password-file", options.password_file, "File whose first line is the password");
+  app.value("--password-env", options.password_env, "Environment variable that holds the password");
+  app.value("--token-file", options.token_file,
+            "File whose first line is an OAuth 2.0 access token (AUTH XOAUTH2)");
 }
 
-void add_certificate_options(CLI::App& app, PluginOptions& options, bool sni_takes_value) {
-  app.add_option("-D,--certificate", options.certificate_days,
-                 "Minimum days the certificates must stay valid: WARN[,CRIT]");
+void add_certificate_options(OptionParser& app, PluginOptions& options, bool sni_takes_value) {
+  app.value("-D,--certificate", options.certificate_days,
+            "Minimum days the certificates must stay valid: WARN[,CRIT]");
   if (sni_takes_value) {
-    app.add_option("--sni", options.sni, "Server name to send and verify (default: -H)");
+    app.value("--sni", options.sni, "Server name to send and verify (default: -H)");
   } else {
     // check_smtp's --sni is a flag in monitoring-plugins; SNI is always sent here.
-    app.add_flag("--sni", options.sni_flag, "Send SNI (always done; kept for compatibility)");
-    app.add_option("--tls-server-name", options.sni,
-                   "Server name to send and verify (default: -H)");
+    app.flag("--sni", options.sni_flag, "Send SNI (always done; kept for compatibility)");
+    app.value("--tls-server-name", options.sni, "Server name to send and verify (default: -H)");
   }
-  app.add_flag("--ignore-certificate-expiration", options.ignore_expiration,
-               "Report but do not judge certificate expiry");
+  app.flag("--ignore-certificate-expiration", options.ignore_expiration,
+           "Report but do not judge certificate expiry");
 }
 
 core::Outcome<probes::Target> make_target(const PluginOptions& options, int default_port) {

@@ -1,12 +1,13 @@
 #pragma once
 // Options every service plugin shares (host, port, address family, timeout, thresholds,
-// TLS trust, credentials, output), registered on a CLI11 app and turned into probe inputs.
+// TLS trust, credentials, output), registered on an OptionParser and turned into probe
+// inputs.
 
-#include <CLI/CLI.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "cli/option_parser.hpp"
 #include "core/outcome.hpp"
 #include "core/range.hpp"
 #include "probes/common.hpp"
@@ -43,13 +44,14 @@ struct PluginOptions {
 
 // Registers -H -p -4 -6 -t -w -c -v --output-format and the TLS trust options.
 // `port_help` describes the default port.
-void add_connection_options(CLI::App& app, PluginOptions& options, const std::string& port_help);
+void add_connection_options(OptionParser& app, PluginOptions& options,
+                            const std::string& port_help);
 // Registers --user/-U, -P/--password, --password-file, --password-env, --token-file.
 // `user_flag` is "-U,--user,--authuser" for check_smtp, "--user" elsewhere.
-void add_credential_options(CLI::App& app, PluginOptions& options, const std::string& user_flag,
+void add_credential_options(OptionParser& app, PluginOptions& options, const std::string& user_flag,
                             const std::string& password_flag);
 // Registers -D, --sni, --ignore-certificate-expiration.
-void add_certificate_options(CLI::App& app, PluginOptions& options, bool sni_takes_value);
+void add_certificate_options(OptionParser& app, PluginOptions& options, bool sni_takes_value);
 
 // Turns the parsed options into probe inputs; failures are option errors (UNKNOWN).
 core::Outcome<probes::Target> make_target(const PluginOptions& options, int default_port);

@@ -1,8 +1,10 @@
 #pragma once
 // The plugins of the mailprobe binary, each a function of its command line.
 
-#include <CLI/CLI.hpp>
+#include <optional>
 #include <string>
+
+#include "cli/option_parser.hpp"
 
 namespace mailprobe::cli {
 
@@ -13,7 +15,9 @@ int check_smtp(const std::string& name, int argc, const char* const* argv);
 int check_tcp_family(const std::string& name, int argc, const char* const* argv);
 int check_mailq(const std::string& name, int argc, const char* const* argv);
 
-// Prints help/version (exit 0) or the parse error as an UNKNOWN line (exit 3).
-int parse_error(const CLI::App& app, const CLI::ParseError& error, const std::string& service);
+// Parses the command line: prints help or version (exit 0) or the error as an UNKNOWN line
+// (exit 3) and returns that exit code; returns nullopt when the check should run.
+std::optional<int> parse_plugin_options(OptionParser& parser, int argc, const char* const* argv,
+                                        const std::string& service);
 
 }  // namespace mailprobe::cli

@@ -21,8 +21,9 @@ std::string domain_of(std::string_view address) {
 }
 
 std::optional<core::Range> from(long count) {
-  // "warn from N on" is the Nagios range ~:(N-1) for integer counts.
-  auto parsed = core::Range::parse("~:" + std::to_string(count - 1));
+  // "warn from N on" is the Nagios range "N-1" (alert above N-1) for counts.
+  if (count >= 1) return core::Range::upper(static_cast<double>(count - 1));
+  auto parsed = core::Range::parse("~:-1");
   if (auto* range = std::get_if<core::Range>(&parsed)) return *range;
   return std::nullopt;
 }

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what is needed, builds, starts the local lab mail server (real Postfix and
+# Dovecot on 127.0.0.1 high ports) and runs mailprobe's checks against it. Run as root on
+# Debian 12. The lab keeps running afterwards: stop it with `tests/lab/lab down`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j "$(nproc)" --target mailprobe
+tests/lab/lab up
+# shellcheck disable=SC1091
+source "${MAILPROBE_LAB_DIR:-/tmp/mailprobe-lab}/lab.env"
+
+bin=build/src/cli
+run() {
+  echo "\$ ${*/#$bin\//}"
+  "$@" || true
+  echo
+}
+run $bin/check_smtp -H localhost -p "$LAB_SMTP_PORT" -f "$LAB_SENDER" -C "RCPT TO:<$LAB_RECEIVER>" -R 250
+run $bin/check_smtp -H localhost -p "$LAB_SUBMISSION_PORT" -S --ca-file "$LAB_CA_FILE" -D 30,14 -U "$LAB_SENDER" --password-file "$LAB_SENDER_PASSWORD_FILE"
+run $bin/check_ssmtp -H localhost -p "$LAB_SMTPS_PORT" --ca-file "$LAB_CA_FILE"
+run $bin/check_imap -H localhost -p "$LAB_IMAP_PORT" --starttls --ca-file "$LAB_CA_FILE" --user "$LAB_RECEIVER" --password-file "$LAB_RECEIVER_PASSWORD_FILE"
+run $bin/check_simap -H localhost -p "$LAB_IMAPS_PORT" --ca-file "$LAB_CA_FILE" -D 30,14
+run $bin/check_pop -H localhost -p "$LAB_POP3_PORT" --starttls --ca-file "$LAB_CA_FILE" --user "$LAB_RECEIVER" --password-file "$LAB_RECEIVER_PASSWORD_FILE"
+run $bin/check_spop -H "$LAB_EXPIRED_HOST" -p "$LAB_POP3S_PORT" --ca-file "$LAB_CA_FILE"
+run $bin/check_mailq -M postfix -d "$LAB_POSTFIX_CONFIG_DIR" -w 10 -c 50
+echo "The lab is still running (tests/lab/lab status | down)."
