@@ -2,6 +2,7 @@
 // check_ssmtp. monitoring-plugins' options, plus STARTTLS and real logins for POP3/IMAP.
 
 #include <array>
+#include <cctype>
 
 #include "cli/plugins.hpp"
 #include "cli/run_plugin.hpp"
@@ -100,7 +101,8 @@ int check_tcp_family(const std::string& name, int argc, const char* const* argv)
            "any other port");
   app.flag("--starttls", force_starttls, "Use STARTTLS (STLS for POP3) whatever the port");
   app.value("--auth-mechanism", tcp.login_mechanism,
-            "Login: USER or PLAIN for POP3, LOGIN or PLAIN for IMAP");
+            "Login: USER, PLAIN or XOAUTH2 for POP3; LOGIN, PLAIN or XOAUTH2 for IMAP "
+            "(default: USER or LOGIN, XOAUTH2 with --token-file)");
   if (auto done = parse_plugin_options(app, argc, argv, service)) return *done;
   if (options.host.empty()) options.host = positional_host;
   if (options.host.empty()) return option_error(service, "no host given (-H)");
@@ -169,6 +171,21 @@ int check_tcp_family(const std::string& name, int argc, const char* const* argv)
   tcp.delay = delay;
   tcp.response_time = *thresholds;
   tcp.credentials = *credentials;
+  if (!options.token_file.empty() && tcp.login_mechanism.empty()) tcp.login_mechanism = "XOAUTH2";
+  if (!tcp.login_mechanism.empty()) {
+    std::string mechanism = tcp.login_mechanism;
+    for (auto& c : mechanism)
+      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    bool pop3 = profile.protocol == probes::MailProtocol::pop3;
+    bool known =
+        mechanism == "PLAIN" || mechanism == "XOAUTH2" || mechanism == (pop3 ? "USER" : "LOGIN");
+    if (!*credentials) return option_error(service, "--auth-mechanism needs --user");
+    if (!known) {
+      return option_error(service, "--auth-mechanism " + tcp.login_mechanism + ": use " +
+                                       (pop3 ? "USER" : "LOGIN") + ", PLAIN or XOAUTH2");
+    }
+    tcp.login_mechanism = mechanism;
+  }
   tcp.transcript = options.verbose > 0;
   return run_plugin([&](core::Deadline deadline) { return probes::probe_tcp(tcp, deadline); },
                     options.timeout, *format, tcp.transcript);

@@ -109,7 +109,8 @@ core::Outcome<probes::TlsPolicy> make_tls_policy(const PluginOptions& options,
     }
     return policy;
   }
-  auto context = net::TlsClientContext::create({!options.insecure, options.ca_file});
+  auto context = net::TlsClientContext::create(
+      {!options.insecure, options.ca_file, options.ignore_expiration});
   if (!context) return option_error(context.failure().message);
   policy.context = *context;
   return policy;

@@ -72,6 +72,13 @@ bool Range::alerts(double value) const {
   return inside_ ? within : !within;
 }
 
+std::string Range::violation(double value) const {
+  if (inside_) return "inside " + text_;
+  if (start_ && value < *start_) return "below " + format_number(*start_);
+  if (end_) return "above " + format_number(*end_);
+  return "outside " + text_;
+}
+
 State Thresholds::evaluate(double value) const {
   if (critical && critical->alerts(value)) return State::critical;
   if (warning && warning->alerts(value)) return State::warning;

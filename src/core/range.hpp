@@ -28,6 +28,9 @@ class Range {
   // True when `value` is outside the range (or inside, for '@' ranges).
   bool alerts(double value) const;
 
+  // How `value` violates the range, for messages: "above 2", "below 10", "inside @10:20".
+  std::string violation(double value) const;
+
   // The range as the user wrote it, for perfdata.
   const std::string& text() const { return text_; }
 

@@ -18,6 +18,33 @@ State ProbeResult::overall() const {
   return result;
 }
 
+namespace {
+// The most specific parts that carry `state`: a part whose own state is `state` and whose
+// children do not explain it further.
+void collect_reasons(const Subcheck& subcheck, State state, std::vector<std::string>& out) {
+  std::size_t before = out.size();
+  for (const auto& child : subcheck.children)
+    collect_reasons(child, state, out);
+  if (out.size() == before && subcheck.state == state && !subcheck.summary.empty()) {
+    out.push_back(subcheck.summary);
+  }
+}
+}  // namespace
+
+std::string ProbeResult::headline() const {
+  auto worst = overall();
+  if (worst == State::ok) return summary;
+  std::vector<std::string> parts;
+  if (state == worst && !summary.empty()) parts.push_back(summary);
+  for (const auto& subcheck : subchecks)
+    collect_reasons(subcheck, worst, parts);
+  if (state != worst && !summary.empty()) parts.push_back(summary);
+  std::string line;
+  for (const auto& part : parts)
+    line += (line.empty() ? "" : "; ") + part;
+  return line;
+}
+
 void ProbeResult::fail(Failure failure_value, State failure_state) {
   state = worse(state, failure_state);
   summary = failure_value.message;

@@ -57,6 +57,9 @@ struct ProbeResult {
 
   // The state after roll-up: the worst of the probe's own state and every subcheck.
   State overall() const;
+  // The summary line's text: when a subcheck made the state worse than OK, what it says
+  // comes first (a monitoring system often shows only this line).
+  std::string headline() const;
 
   // Records a failure and the state it maps to; the summary becomes the failure's message.
   void fail(Failure failure, State state = State::critical);

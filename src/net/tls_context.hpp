@@ -16,6 +16,9 @@ struct TlsClientOptions {
   bool verify = true;
   // PEM file of trusted CAs; empty means the system's CAs.
   std::string ca_file;
+  // --ignore-certificate-expiration: an expired certificate does not fail verification
+  // (everything else still does); its dates are still reported.
+  bool allow_expired = false;
 };
 
 class TlsClientContext {

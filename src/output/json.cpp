@@ -1,6 +1,9 @@
 #include "output/json.hpp"
 
 #include <boost/json/serialize.hpp>
+#include <cmath>
+
+#include "core/format.hpp"
 
 namespace mailprobe::output {
 
@@ -26,6 +29,7 @@ json::value to_json(const core::ProbeResult& result) {
   out["state"] = core::state_name(state);
   out["exit_code"] = core::exit_code(state);
   out["summary"] = result.summary;
+  out["headline"] = result.headline();
 
   json::array subchecks;
   for (const auto& subcheck : result.subchecks)
@@ -69,8 +73,39 @@ json::value to_json(const core::ProbeResult& result) {
   return out;
 }
 
+std::string serialize_json(const json::value& value) {
+  switch (value.kind()) {
+    case json::kind::object: {
+      std::string out = "{";
+      bool first = true;
+      for (const auto& [key, member] : value.get_object()) {
+        if (!first) out += ',';
+        first = false;
+        out += json::serialize(json::string_view(key)) + ":" + serialize_json(member);
+      }
+      return out + "}";
+    }
+    case json::kind::array: {
+      std::string out = "[";
+      bool first = true;
+      for (const auto& element : value.get_array()) {
+        if (!first) out += ',';
+        first = false;
+        out += serialize_json(element);
+      }
+      return out + "]";
+    }
+    case json::kind::double_: {
+      double number = value.get_double();
+      return std::isfinite(number) ? core::format_number(number) : "null";
+    }
+    default:
+      return json::serialize(value);
+  }
+}
+
 std::string render_json(const core::ProbeResult& result) {
-  return json::serialize(to_json(result)) + "\n";
+  return serialize_json(to_json(result)) + "\n";
 }
 
 }  // namespace mailprobe::output

@@ -75,7 +75,7 @@ std::string render_nagios(const core::ProbeResult& result, bool with_transcript)
   out += ' ';
   out += core::state_name(result.overall());
   out += " - ";
-  out += sanitize_line(result.summary);
+  out += sanitize_line(result.headline());
   if (!result.metrics.empty()) {
     out += " |";
     for (const auto& metric : result.metrics)

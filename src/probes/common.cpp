@@ -9,6 +9,11 @@ namespace mailprobe::probes {
 namespace {
 using Clock = std::chrono::system_clock;
 
+// Days are cut, not rounded: 364.999 days is "364 days" in the text and 364.99 in perfdata.
+double floor_to(double value, double step) {
+  return std::floor(value / step) * step;
+}
+
 double round_to(double value, double step) {
   return std::round(value / step) * step;
 }
@@ -58,7 +63,7 @@ void assess_tls(const net::TlsFacts& facts, const TlsPolicy& policy, core::Probe
   double earliest_days = earliest->days_left(now);
 
   core::Metric leaf_metric{"cert_days",
-                           round_to(leaf_days, 0.01),
+                           floor_to(leaf_days, 0.01),
                            "",
                            at_least(policy.warning_days),
                            at_least(policy.critical_days),
@@ -68,7 +73,7 @@ void assess_tls(const net::TlsFacts& facts, const TlsPolicy& policy, core::Probe
   if (earliest != leaf) {
     auto chain_metric = leaf_metric;
     chain_metric.name = "chain_days";
-    chain_metric.value = round_to(earliest_days, 0.01);
+    chain_metric.value = floor_to(earliest_days, 0.01);
     result.metrics.push_back(chain_metric);
   }
 
@@ -105,11 +110,12 @@ void assess_response_time(double seconds, const core::Thresholds& thresholds,
                                      thresholds.critical, 0.0, timeout_seconds});
   auto state = thresholds.evaluate(seconds);
   if (state != core::State::ok) {
-    result.subchecks.push_back(
-        {state,
-         "response time " + core::format_number(seconds, 3) + "s is beyond the " +
-             (state == core::State::critical ? "critical" : "warning") + " threshold",
-         {}});
+    const auto& range = state == core::State::critical ? *thresholds.critical : *thresholds.warning;
+    result.subchecks.push_back({state,
+                                "response time " + core::format_number(seconds) + "s is " +
+                                    range.violation(seconds) + " (" +
+                                    (state == core::State::critical ? "-c" : "-w") + ")",
+                                {}});
   }
 }
 

@@ -53,10 +53,17 @@ boost::asio::awaitable<core::Outcome<CommandOutput>> run_command(
     arg_pointers.push_back(a.data());
   arg_pointers.push_back(nullptr);
 
+  // The child leads a process group of its own, so that a timeout kills whatever it
+  // started too (a wrapper script's children would otherwise keep the output open).
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attributes, 0);
   pid_t pid = 0;
-  int spawned = ::posix_spawnp(&pid, arg_pointers[0], &actions, nullptr, arg_pointers.data(),
+  int spawned = ::posix_spawnp(&pid, arg_pointers[0], &actions, &attributes, arg_pointers.data(),
                                env_pointers.data());
   posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
   ::close(pipe_fds[1]);
   if (spawned != 0) {
     ::close(pipe_fds[0]);
@@ -77,7 +84,7 @@ boost::asio::awaitable<core::Outcome<CommandOutput>> run_command(
   timer.async_wait([watch](const boost::system::error_code& ec) {
     if (ec || watch->exited) return;
     watch->timed_out = true;
-    ::kill(watch->pid, SIGKILL);
+    ::kill(-watch->pid, SIGKILL);
   });
 
   CommandOutput result;
@@ -102,7 +109,7 @@ boost::asio::awaitable<core::Outcome<CommandOutput>> run_command(
     if (done == pid || (done < 0 && errno != EINTR)) break;
     if (deadline.expired()) {
       watch->timed_out = true;
-      ::kill(pid, SIGKILL);
+      ::kill(-pid, SIGKILL);
       ::waitpid(pid, &status, 0);
       break;
     }

@@ -225,8 +225,12 @@ boost::asio::awaitable<core::ProbeResult> probe_tcp(TcpOptions options, core::De
                                                        Clock::now() + gap);
       if (!chunk) {
         if (chunk.failure().kind == core::FailureKind::timeout) {
-          fail(chunk.failure());
-          co_return result;
+          if (received.empty()) {
+            fail(chunk.failure());
+            co_return result;
+          }
+          // What arrived before the deadline is judged as it is.
+          result.notes.push_back("stopped reading the response at the deadline (-t)");
         }
         closed = true;
         break;

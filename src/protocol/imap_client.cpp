@@ -165,46 +165,52 @@ asio::awaitable<core::Status> ImapClient::login(const Credentials& credentials,
           "auth", core::FailureKind::rejected,
           "the server disables LOGIN here (LOGINDISABLED); use TLS or STARTTLS"};
     }
-    std::vector<ImapArgument> arguments{{credentials.user, true, false},
-                                        {credentials.secret, true, true}};
+    // Built element by element: GCC 12 mishandles initializer lists in coroutines.
+    std::vector<ImapArgument> arguments;
+    arguments.push_back({credentials.user, true, false});
+    arguments.push_back({credentials.secret, true, true});
     auto exchange = co_await command("LOGIN", std::move(arguments), step);
     if (!exchange) co_return exchange.failure();
     if (!exchange->done.ok()) co_return completion_failure("auth", "LOGIN failed", exchange->done);
     co_return core::success();
   }
-  if (method != "PLAIN") {
+  if (method != "PLAIN" && method != "XOAUTH2") {
     co_return core::Failure{
         "auth", core::FailureKind::config,
-        "unsupported IMAP login mechanism " + method + " (supported: LOGIN, PLAIN)"};
+        "unsupported IMAP login mechanism " + method + " (supported: LOGIN, PLAIN, XOAUTH2)"};
   }
-  if (has_capability(capabilities, "SASL-IR")) {
-    std::vector<ImapArgument> arguments{{std::string("PLAIN"), false, false},
-                                        {sasl_plain(credentials), false, true}};
-    auto exchange = co_await command("AUTHENTICATE", std::move(arguments), step);
-    if (!exchange) co_return exchange.failure();
-    if (!exchange->done.ok()) {
-      co_return completion_failure("auth", "AUTHENTICATE PLAIN failed", exchange->done);
-    }
-    co_return core::success();
-  }
-  // Without SASL-IR the response goes after the server's "+" (RFC 9051 section 6.2.2).
+  auto response = method == "PLAIN" ? sasl_plain(credentials) : sasl_xoauth2(credentials);
+  auto failed = "AUTHENTICATE " + method + " failed";
+  // With SASL-IR the response rides on the command (RFC 4959); without, it goes after the
+  // server's "+" (RFC 9051 section 6.2.2).
+  bool initial_response = has_capability(capabilities, "SASL-IR");
   auto tag = next_tag();
-  auto sent = co_await connection_.write(tag + " AUTHENTICATE PLAIN\r\n", step);
+  std::string line = tag + " AUTHENTICATE " + method;
+  // Named, not temporaries: GCC 12 destroys temporaries of a conditional expression inside
+  // a co_await twice.
+  std::string wire = line + (initial_response ? " " + response : std::string()) + "\r\n";
+  std::string shown = line + (initial_response ? " <redacted>" : "");
+  auto sent = co_await connection_.write(wire, step, shown);
   if (!sent) co_return sent.failure();
-  auto go_ahead = co_await read_response(step);
-  if (!go_ahead) co_return go_ahead.failure();
-  if (go_ahead->kind != ImapResponse::Kind::continuation) {
-    co_return completion_failure("auth", "AUTHENTICATE PLAIN rejected", *go_ahead);
-  }
-  sent = co_await connection_.write(sasl_plain(credentials) + "\r\n", step, "<redacted>");
-  if (!sent) co_return sent.failure();
+  bool answered = initial_response;
   for (std::size_t i = 0; i < max_untagged; ++i) {
-    auto response = co_await read_response(step);
-    if (!response) co_return response.failure();
-    if (response->kind != ImapResponse::Kind::tagged) continue;
-    if (response->tag != tag) co_return malformed(step, response->line);
-    if (!response->ok())
-      co_return completion_failure("auth", "AUTHENTICATE PLAIN failed", *response);
+    auto reply = co_await read_response(step);
+    if (!reply) co_return reply.failure();
+    if (reply->kind == ImapResponse::Kind::continuation) {
+      // Either the go-ahead for the response, or (XOAUTH2) an error document that wants an
+      // empty line before the tagged NO.
+      if (answered) {
+        sent = co_await connection_.write("\r\n", step);
+      } else {
+        sent = co_await connection_.write(response + "\r\n", step, "<redacted>");
+      }
+      if (!sent) co_return sent.failure();
+      answered = true;
+      continue;
+    }
+    if (reply->kind != ImapResponse::Kind::tagged) continue;
+    if (reply->tag != tag) co_return malformed(step, reply->line);
+    if (!reply->ok()) co_return completion_failure("auth", failed, *reply);
     co_return core::success();
   }
   co_return malformed(step, "endless untagged responses");

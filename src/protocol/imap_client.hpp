@@ -47,7 +47,7 @@ class ImapClient {
   asio::awaitable<core::Outcome<std::vector<std::string>>> capabilities();
   asio::awaitable<core::Outcome<net::TlsFacts>> starttls(net::TlsClientContext& context,
                                                          std::string server_name);
-  // LOGIN (mechanism "" or "LOGIN") or AUTHENTICATE PLAIN ("PLAIN"), with SASL-IR when
+  // LOGIN (mechanism "" or "LOGIN") or AUTHENTICATE PLAIN / XOAUTH2, with SASL-IR when
   // `capabilities` has it.
   asio::awaitable<core::Status> login(const Credentials& credentials, std::string_view mechanism,
                                       const std::vector<std::string>& capabilities);

@@ -107,19 +107,25 @@ asio::awaitable<core::Status> Pop3Client::login(const Credentials& credentials,
     if (!pass->ok()) co_return rejected("auth", "login failed", *pass);
     co_return core::success();
   }
-  if (method != "PLAIN") {
+  if (method != "PLAIN" && method != "XOAUTH2") {
     co_return core::Failure{
         "auth", core::FailureKind::config,
-        "unsupported POP3 login mechanism " + method + " (supported: USER, PLAIN)"};
+        "unsupported POP3 login mechanism " + method + " (supported: USER, PLAIN, XOAUTH2)"};
   }
+  auto response = method == "PLAIN" ? sasl_plain(credentials) : sasl_xoauth2(credentials);
   auto answer =
-      co_await command("AUTH PLAIN " + sasl_plain(credentials), step, "AUTH PLAIN <redacted>");
+      co_await command("AUTH " + method + " " + response, step, "AUTH " + method + " <redacted>");
   if (answer && answer->kind == Pop3Status::Kind::continuation) {
-    // A server that does not take an initial response (RFC 5034 section 4) asks for it.
-    answer = co_await command(sasl_plain(credentials), step, "<redacted>");
+    // PLAIN: a server that does not take an initial response (RFC 5034 section 4) asks for
+    // it. XOAUTH2: the server sent its error document and waits for an empty line.
+    if (method == "PLAIN") {
+      answer = co_await command(response, step, "<redacted>");
+    } else {
+      answer = co_await command("", step);
+    }
   }
   if (!answer) co_return answer.failure();
-  if (!answer->ok()) co_return rejected("auth", "AUTH PLAIN failed", *answer);
+  if (!answer->ok()) co_return rejected("auth", "AUTH " + method + " failed", *answer);
   co_return core::success();
 }
 

@@ -31,19 +31,27 @@ std::string join(const std::vector<std::string>& words, std::size_t count) {
   return out;
 }
 
+// The next line break in `data`: a real one, or one written as an escape sequence
+// ("\\r\\n", "\\n") in a send string given without -E, which the server sees as text but a
+// reader of the transcript sees as a line break. Returns {position, length}.
+std::pair<std::size_t, std::size_t> next_break(std::string_view data) {
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    if (data[i] == '\n') return {i, 1};
+    if (data[i] == '\r' && i + 1 < data.size() && data[i + 1] == '\n') return {i, 2};
+    if (data[i] == '\\' && data.substr(i, 4) == "\\r\\n") return {i, 4};
+    if (data[i] == '\\' && data.substr(i, 2) == "\\n") return {i, 2};
+  }
+  return {std::string_view::npos, 0};
+}
+
 }  // namespace
 
 std::string redact_client_data(std::string_view data) {
   std::string out;
   bool in_sasl = false;
   while (!data.empty()) {
-    auto end = data.find('\n');
+    auto [end, break_length] = next_break(data);
     auto line = data.substr(0, end);
-    std::string_view ending = end == std::string_view::npos ? "" : "\n";
-    if (!line.empty() && line.back() == '\r') {
-      line.remove_suffix(1);
-      ending = end == std::string_view::npos ? "\r" : "\r\n";
-    }
     auto words = words_of(line);
     std::string first = words.empty() ? "" : upper(words[0]);
     std::string second = words.size() > 1 ? upper(words[1]) : "";
@@ -60,9 +68,9 @@ std::string redact_client_data(std::string_view data) {
       shown = "<redacted>";
     }
     out += shown;
-    out += ending;
     if (end == std::string_view::npos) break;
-    data.remove_prefix(end + 1);
+    out += data.substr(end, break_length);
+    data.remove_prefix(end + break_length);
   }
   return out;
 }

@@ -4,6 +4,7 @@
 
 #include "protocol/imap_parse.hpp"
 #include "protocol/pop3_client.hpp"
+#include "protocol/redact.hpp"
 #include "protocol/sasl.hpp"
 #include "protocol/smtp_reply.hpp"
 
@@ -143,6 +144,25 @@ TEST(Sasl, PlainAndXoauth2AndBase64) {
   EXPECT_EQ(base64_decode("YWI="), "ab");
   EXPECT_FALSE(base64_decode("abc"));
   EXPECT_FALSE(base64_decode("a!c="));
+}
+
+}  // namespace
+}  // namespace mailprobe::protocol
+
+namespace mailprobe::protocol {
+namespace {
+
+TEST(Redact, SecretsOfSendStringsNeverReachTheTranscript) {
+  EXPECT_EQ(redact_client_data("USER u@x\r\nPASS s3cret\r\n"), "USER u@x\r\nPASS <redacted>\r\n");
+  EXPECT_EQ(redact_client_data("pr01 LOGIN u@x s3cret\r\n"), "pr01 LOGIN u@x <redacted>\r\n");
+  EXPECT_EQ(redact_client_data("a AUTHENTICATE PLAIN AHUAcw==\r\n"),
+            "a AUTHENTICATE PLAIN <redacted>\r\n");
+  EXPECT_EQ(redact_client_data("AUTH LOGIN\r\ndXNlcg==\r\nczNjcmV0\r\n"),
+            "AUTH LOGIN\r\n<redacted>\r\n<redacted>\r\n");
+  // Without -E the escapes are sent as text; they still separate what a reader sees.
+  EXPECT_EQ(redact_client_data(R"(USER u@x\r\nPASS s3cret\r\n)"),
+            R"(USER u@x\r\nPASS <redacted>\r\n)");
+  EXPECT_EQ(redact_client_data("NOOP\r\n"), "NOOP\r\n");
 }
 
 }  // namespace

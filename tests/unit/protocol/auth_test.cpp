@@ -1,0 +1,244 @@
+// SASL exchanges of the three clients against scripted servers: what goes on the wire,
+// what the transcript shows, and how a refusal comes back.
+
+#include <gtest/gtest.h>
+
+#include "protocol/imap_client.hpp"
+#include "protocol/pop3_client.hpp"
+#include "protocol/smtp_client.hpp"
+#include "support/run.hpp"
+#include "support/servers.hpp"
+
+namespace mailprobe::protocol {
+namespace {
+
+using namespace std::chrono_literals;
+using test::ScriptedServer;
+using tcp = asio::ip::tcp;
+
+const Credentials token_user{"user@example.test", "ya29.token"};
+const std::string xoauth2 = sasl_xoauth2(token_user);
+
+struct AuthTest : ::testing::Test {
+  asio::io_context io;
+  std::vector<std::string> transcript;
+  std::vector<std::string> received;  // what the server read, line by line
+
+  template <class Body>
+  core::Status with_connection(std::uint16_t port, Body body) {
+    return test::run(io, [&]() -> asio::awaitable<core::Status> {
+      net::Connection connection(io.get_executor(), core::Deadline::after(3s));
+      connection.set_transcript(&transcript);
+      auto connected = co_await connection.connect("127.0.0.1", port, net::AddressFamily::any);
+      if (!connected) co_return connected.failure();
+      co_return co_await body(connection);
+    }());
+  }
+
+  bool transcript_has(const std::string& secret) const {
+    for (const auto& line : transcript) {
+      if (line.find(secret) != std::string::npos) return true;
+    }
+    return false;
+  }
+};
+
+TEST_F(AuthTest, ImapXoauth2WithSaslIr) {
+  ScriptedServer server(io, [this](tcp::socket s) -> asio::awaitable<void> {
+    co_await test::send(s, "* OK ready\r\n");
+    auto line = co_await test::receive_line(s);
+    received.push_back(line);
+    co_await test::send(s, "mp1 OK done\r\n");
+    co_await test::drain(s);
+  });
+  auto status =
+      with_connection(server.port(), [](net::Connection& c) -> asio::awaitable<core::Status> {
+        ImapClient imap(c);
+        co_await imap.read_greeting();
+        std::vector<std::string> caps;  // no initializer list: GCC 12 coroutine bug
+        caps.push_back("SASL-IR");
+        co_return co_await imap.login(token_user, "XOAUTH2", caps);
+      });
+  EXPECT_TRUE(status) << status.failure().message;
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_EQ(received[0], "mp1 AUTHENTICATE XOAUTH2 " + xoauth2);
+  EXPECT_FALSE(transcript_has(xoauth2));
+  EXPECT_TRUE(transcript_has("C: mp1 AUTHENTICATE XOAUTH2 <redacted>"));
+}
+
+TEST_F(AuthTest, ImapXoauth2RefusedAfterTheErrorDocument) {
+  ScriptedServer server(io, [this](tcp::socket s) -> asio::awaitable<void> {
+    co_await test::send(s, "* OK ready\r\n");
+    received.push_back(co_await test::receive_line(s));
+    co_await test::send(s, "+ eyJzdGF0dXMiOiI0MDEifQ==\r\n");
+    received.push_back(co_await test::receive_line(s));
+    co_await test::send(s, "mp1 NO [AUTHENTICATIONFAILED] Invalid credentials\r\n");
+    co_await test::drain(s);
+  });
+  auto status =
+      with_connection(server.port(), [](net::Connection& c) -> asio::awaitable<core::Status> {
+        ImapClient imap(c);
+        co_await imap.read_greeting();
+        std::vector<std::string> caps;  // no initializer list: GCC 12 coroutine bug
+        caps.push_back("SASL-IR");
+        co_return co_await imap.login(token_user, "XOAUTH2", caps);
+      });
+  ASSERT_FALSE(status);
+  EXPECT_EQ(status.failure().kind, core::FailureKind::rejected);
+  EXPECT_EQ(status.failure().message, "AUTHENTICATE XOAUTH2 failed: NO Invalid credentials");
+  ASSERT_EQ(received.size(), 2u);
+  EXPECT_EQ(received[1], "");  // the empty line that ends the failed exchange
+}
+
+TEST_F(AuthTest, ImapPlainWithoutSaslIrWaitsForTheGoAhead) {
+  ScriptedServer server(io, [this](tcp::socket s) -> asio::awaitable<void> {
+    co_await test::send(s, "* OK ready\r\n");
+    received.push_back(co_await test::receive_line(s));
+    co_await test::send(s, "+ \r\n");
+    received.push_back(co_await test::receive_line(s));
+    co_await test::send(s, "* CAPABILITY IMAP4rev1\r\nmp1 OK Logged in\r\n");
+    co_await test::drain(s);
+  });
+  Credentials user{"odd@example.test", "odd pa\"ss\\word"};
+  auto status =
+      with_connection(server.port(), [&](net::Connection& c) -> asio::awaitable<core::Status> {
+        ImapClient imap(c);
+        co_await imap.read_greeting();
+        std::vector<std::string> caps;
+        co_return co_await imap.login(user, "PLAIN", caps);
+      });
+  EXPECT_TRUE(status) << status.failure().message;
+  ASSERT_EQ(received.size(), 2u);
+  EXPECT_EQ(received[0], "mp1 AUTHENTICATE PLAIN");
+  EXPECT_EQ(received[1], sasl_plain(user));
+  EXPECT_FALSE(transcript_has(sasl_plain(user)));
+}
+
+TEST_F(AuthTest, ImapLoginQuotesAndFallsBackToALiteral) {
+  ScriptedServer server(io, [this](tcp::socket s) -> asio::awaitable<void> {
+    co_await test::send(s, "* OK ready\r\n");
+    received.push_back(co_await test::receive_line(s));
+    co_await test::send(s, "+ go ahead\r\n");
+    received.push_back(co_await test::receive_line(s));
+    co_await test::send(s, "mp1 OK Logged in\r\n");
+    co_await test::drain(s);
+  });
+  Credentials user{"u@example.test", "p\xc3\xa4ss"};  // 8-bit: needs a literal
+  auto status =
+      with_connection(server.port(), [&](net::Connection& c) -> asio::awaitable<core::Status> {
+        ImapClient imap(c);
+        co_await imap.read_greeting();
+        std::vector<std::string> caps;
+        co_return co_await imap.login(user, "", caps);
+      });
+  EXPECT_TRUE(status) << status.failure().message;
+  ASSERT_EQ(received.size(), 2u);
+  EXPECT_EQ(received[0], "mp1 LOGIN \"u@example.test\" {5}");
+  EXPECT_EQ(received[1], "p\xc3\xa4ss");
+  EXPECT_FALSE(transcript_has("p\xc3\xa4ss"));
+}
+
+TEST_F(AuthTest, Pop3Xoauth2) {
+  ScriptedServer server(io, [this](tcp::socket s) -> asio::awaitable<void> {
+    co_await test::send(s, "+OK ready\r\n");
+    received.push_back(co_await test::receive_line(s));
+    co_await test::send(s, "+OK welcome\r\n");
+    co_await test::drain(s);
+  });
+  auto status =
+      with_connection(server.port(), [](net::Connection& c) -> asio::awaitable<core::Status> {
+        Pop3Client pop3(c);
+        co_await pop3.read_status({"greeting", "the greeting"});
+        co_return co_await pop3.login(token_user, "XOAUTH2");
+      });
+  EXPECT_TRUE(status) << status.failure().message;
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_EQ(received[0], "AUTH XOAUTH2 " + xoauth2);
+  EXPECT_FALSE(transcript_has(xoauth2));
+}
+
+TEST_F(AuthTest, Pop3UserPassRefused) {
+  ScriptedServer server(io, [this](tcp::socket s) -> asio::awaitable<void> {
+    co_await test::send(s, "+OK ready\r\n");
+    received.push_back(co_await test::receive_line(s));
+    co_await test::send(s, "+OK\r\n");
+    received.push_back(co_await test::receive_line(s));
+    co_await test::send(s, "-ERR [AUTH] Authentication failed.\r\n");
+    co_await test::drain(s);
+  });
+  Credentials user{"u", "secret-password"};
+  auto status =
+      with_connection(server.port(), [&](net::Connection& c) -> asio::awaitable<core::Status> {
+        Pop3Client pop3(c);
+        co_await pop3.read_status({"greeting", "the greeting"});
+        co_return co_await pop3.login(user, "");
+      });
+  ASSERT_FALSE(status);
+  EXPECT_EQ(status.failure().message, "login failed: -ERR [AUTH] Authentication failed.");
+  EXPECT_EQ(received[1], "PASS secret-password");
+  EXPECT_FALSE(transcript_has("secret-password"));
+  EXPECT_TRUE(transcript_has("C: PASS <redacted>"));
+}
+
+TEST_F(AuthTest, SmtpXoauth2ErrorFlowEndsWithAnEmptyLine) {
+  ScriptedServer server(io, [this](tcp::socket s) -> asio::awaitable<void> {
+    received.push_back(co_await test::receive_line(s));
+    co_await test::send(s, "334 eyJzdGF0dXMiOiI0MDEifQ==\r\n");
+    received.push_back(co_await test::receive_line(s));
+    co_await test::send(s, "535 5.7.8 Username and Password not accepted\r\n");
+    co_await test::drain(s);
+  });
+  auto status =
+      with_connection(server.port(), [](net::Connection& c) -> asio::awaitable<core::Status> {
+        SmtpClient smtp(c);
+        co_return co_await smtp.authenticate("XOAUTH2", token_user);
+      });
+  ASSERT_FALSE(status);
+  EXPECT_EQ(status.failure().message,
+            "AUTH XOAUTH2 failed: 535 5.7.8 Username and Password not accepted");
+  ASSERT_EQ(received.size(), 2u);
+  EXPECT_EQ(received[0], "AUTH XOAUTH2 " + xoauth2);
+  EXPECT_EQ(received[1], "");
+}
+
+TEST_F(AuthTest, SmtpLoginRedactsThePassword) {
+  ScriptedServer server(io, [this](tcp::socket s) -> asio::awaitable<void> {
+    received.push_back(co_await test::receive_line(s));
+    co_await test::send(s, "334 VXNlcm5hbWU6\r\n");
+    received.push_back(co_await test::receive_line(s));
+    co_await test::send(s, "334 UGFzc3dvcmQ6\r\n");
+    received.push_back(co_await test::receive_line(s));
+    co_await test::send(s, "235 2.7.0 Authentication successful\r\n");
+    co_await test::drain(s);
+  });
+  Credentials user{"sender", "hunter2"};
+  auto status =
+      with_connection(server.port(), [&](net::Connection& c) -> asio::awaitable<core::Status> {
+        SmtpClient smtp(c);
+        co_return co_await smtp.authenticate("LOGIN", user);
+      });
+  EXPECT_TRUE(status) << status.failure().message;
+  ASSERT_EQ(received.size(), 3u);
+  EXPECT_EQ(received[1], base64_encode("sender"));
+  EXPECT_EQ(received[2], base64_encode("hunter2"));
+  EXPECT_FALSE(transcript_has(base64_encode("hunter2")));
+}
+
+TEST(ChooseAuth, PrefersPlainThenLoginAndTokensUseXoauth2) {
+  SmtpCapabilities caps;
+  caps.auth_methods = {"LOGIN", "PLAIN", "XOAUTH2"};
+  EXPECT_EQ(*choose_auth_mechanism(caps, "", false), "PLAIN");
+  EXPECT_EQ(*choose_auth_mechanism(caps, "", true), "XOAUTH2");
+  EXPECT_EQ(*choose_auth_mechanism(caps, "login", false), "LOGIN");
+  caps.auth_methods = {"CRAM-MD5"};
+  auto none = choose_auth_mechanism(caps, "", false);
+  ASSERT_FALSE(none);
+  EXPECT_EQ(
+      none.failure().message,
+      "the server offers no AUTH mechanism for a password (PLAIN, LOGIN) (it offers CRAM-MD5)");
+  auto missing = choose_auth_mechanism(caps, "PLAIN", false);
+  EXPECT_EQ(missing.failure().message, "the server does not offer AUTH PLAIN (it offers CRAM-MD5)");
+}
+
+}  // namespace
+}  // namespace mailprobe::protocol
