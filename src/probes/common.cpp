@@ -87,11 +87,9 @@ void assess_tls(const net::TlsFacts& facts, const TlsPolicy& policy, core::Probe
                   ")";
   if (policy.ignore_expiration) {
     check.summary += ", expiry ignored";
-  } else if (earliest_days < 0) {
+  } else if (earliest_days < 0 || (policy.critical_days && earliest_days < *policy.critical_days)) {
     // Expired is critical whatever the thresholds say (unlike monitoring-plugins, which
     // lets an expired certificate pass when -D is not given).
-    check.state = core::State::critical;
-  } else if (policy.critical_days && earliest_days < *policy.critical_days) {
     check.state = core::State::critical;
   } else if (policy.warning_days && earliest_days < *policy.warning_days) {
     check.state = core::State::warning;

@@ -98,7 +98,7 @@ boost::asio::awaitable<core::ProbeResult> probe_mailq(MailqOptions options,
     command_text += (command_text.empty() ? "" : " ") + a;
 
   // The whole listing is needed for per-domain counts: keep up to 64 MiB.
-  auto ran = co_await run_command(argv, environment, deadline, 64 * 1024 * 1024);
+  auto ran = co_await run_command(argv, environment, deadline, std::size_t{64} << 20);
   if (!ran) {
     result.fail(ran.failure(), core::State::unknown);
     co_return result;

@@ -45,10 +45,12 @@ boost::asio::awaitable<core::Outcome<CommandOutput>> run_command(
   for (const auto& extra : environment)
     env_strings.push_back(extra);
   std::vector<char*> env_pointers;
+  env_pointers.reserve(env_strings.size() + 1);
   for (auto& e : env_strings)
     env_pointers.push_back(e.data());
   env_pointers.push_back(nullptr);
   std::vector<char*> arg_pointers;
+  arg_pointers.reserve(argv.size() + 1);
   for (auto& a : argv)
     arg_pointers.push_back(a.data());
   arg_pointers.push_back(nullptr);

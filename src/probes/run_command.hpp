@@ -22,6 +22,6 @@ struct CommandOutput {
 // config when the program cannot be started.
 boost::asio::awaitable<core::Outcome<CommandOutput>> run_command(
     std::vector<std::string> argv, std::vector<std::string> environment, core::Deadline deadline,
-    std::size_t keep = 1024 * 1024);
+    std::size_t keep = std::size_t{1} << 20);
 
 }  // namespace mailprobe::probes

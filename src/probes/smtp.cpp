@@ -151,7 +151,7 @@ boost::asio::awaitable<core::ProbeResult> probe_smtp(SmtpOptions options, core::
       co_return result;
     }
     if (reply->code != 250) {
-      fail({"mail", core::FailureKind::rejected, "MAIL FROM rejected: " + reply->first_line()});
+      fail({"mail", core::FailureKind::mismatch, "MAIL FROM rejected: " + reply->first_line()});
       co_await smtp.quit();
       co_await connection.close();
       co_return result;

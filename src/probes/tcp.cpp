@@ -19,7 +19,7 @@ constexpr net::Step reply_step{"response", "the server's response"};
 // READ_TIMEOUT); -d raises it.
 constexpr double idle_gap_seconds = 2.0;
 // Upper bound on what is collected for expect matching when -m is not given.
-constexpr std::size_t default_max_bytes = 64 * 1024;
+constexpr std::size_t default_max_bytes = std::size_t{64} << 10;
 
 double since(Clock::time_point start) {
   return core::seconds(Clock::now() - start);

@@ -24,7 +24,7 @@ struct ImapArgument {
 class ImapClient {
  public:
   // Bounds that keep a hostile server from growing one response without limit.
-  static constexpr std::size_t max_literal = 16 * 1024 * 1024;
+  static constexpr std::size_t max_literal = std::size_t{16} << 20;
   static constexpr std::size_t max_untagged = 100000;
 
   struct Exchange {

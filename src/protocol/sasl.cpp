@@ -23,7 +23,7 @@ std::optional<std::string> base64_decode(std::string_view text) {
   if (written < 0) return std::nullopt;
   // EVP_DecodeBlock counts padding as output bytes; take them off again.
   std::size_t size = static_cast<std::size_t>(written);
-  if (text.size() >= 1 && text[text.size() - 1] == '=') --size;
+  if (text.back() == '=') --size;
   if (text.size() >= 2 && text[text.size() - 2] == '=') --size;
   out.resize(size);
   return out;
