@@ -20,11 +20,6 @@ class Deadline {
     return left > clock::duration::zero() ? left : clock::duration::zero();
   }
   bool expired() const { return clock::now() >= at(); }
-  // A deadline for a sub-step: the earlier of this one and now + limit.
-  Deadline capped(clock::duration limit) const {
-    auto now = clock::now();
-    return now + limit < at() ? Deadline(now, limit) : *this;
-  }
 
  private:
   Deadline(clock::time_point start, clock::duration budget) : start_(start), budget_(budget) {}

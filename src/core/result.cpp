@@ -55,18 +55,4 @@ void ProbeResult::add_timing(std::string phase, double seconds) {
   timings.push_back(PhaseTiming{std::move(phase), seconds});
 }
 
-const PhaseTiming* ProbeResult::timing(std::string_view phase) const {
-  for (const auto& t : timings) {
-    if (t.phase == phase) return &t;
-  }
-  return nullptr;
-}
-
-const Metric* ProbeResult::metric(std::string_view name) const {
-  for (const auto& m : metrics) {
-    if (m.name == name) return &m;
-  }
-  return nullptr;
-}
-
 }  // namespace mailprobe::core

@@ -64,8 +64,6 @@ struct ProbeResult {
   // Records a failure and the state it maps to; the summary becomes the failure's message.
   void fail(Failure failure, State state = State::critical);
   void add_timing(std::string phase, double seconds);
-  const PhaseTiming* timing(std::string_view phase) const;
-  const Metric* metric(std::string_view name) const;
 };
 
 }  // namespace mailprobe::core

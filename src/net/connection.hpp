@@ -83,7 +83,6 @@ class Connection {
 
   bool tls_active() const { return tls_.has_value(); }
   bool is_open() const;
-  const core::Deadline& deadline() const { return deadline_; }
   std::string peer() const;
 
   // Lines sent ("C: ") and received ("S: ") are appended here when set.

@@ -19,14 +19,22 @@ namespace mailprobe::net {
 
 namespace {
 
+// The waiting side, owned by the probe's coroutine alone: the lookup thread must never
+// own an Asio object, because it may outlive the io_context.
 struct Lookup {
   explicit Lookup(const asio::any_io_executor& executor) : wake(executor) {}
   asio::steady_timer wake;  // expires at the deadline; cancelled when the answer is in
-  std::mutex mutex;
-  bool abandoned = false;  // guarded by mutex: the probe gave up, do not post
-  bool done = false;       // touched only on the probe's executor
+  bool done = false;
   int gai_error = 0;
   std::vector<tcp::endpoint> endpoints;
+};
+
+// What the lookup thread shares with the probe: whether anyone still wants the answer.
+struct Gate {
+  explicit Gate(asio::any_io_executor e) : executor(std::move(e)) {}
+  std::mutex mutex;
+  bool closed = false;  // guarded by mutex: the probe stopped waiting, do not post
+  asio::any_io_executor executor;
 };
 
 int address_family(AddressFamily family) {
@@ -107,25 +115,29 @@ asio::awaitable<core::Outcome<std::vector<tcp::endpoint>>> resolve(std::string h
   auto executor = co_await asio::this_coro::executor;
   auto lookup = std::make_shared<Lookup>(executor);
   lookup->wake.expires_at(deadline.at());
+  auto gate = std::make_shared<Gate>(executor);
   int ai_family = address_family(family);
-  std::thread([lookup, host, port, ai_family] {
+  std::thread([gate, waiter = std::weak_ptr<Lookup>(lookup), host, port, ai_family] {
     int gai_error = 0;
     auto endpoints = lookup_blocking(host, port, ai_family, gai_error);
-    std::lock_guard lock(lookup->mutex);
-    if (lookup->abandoned) return;
-    asio::post(lookup->wake.get_executor(),
-               [lookup, gai_error, endpoints = std::move(endpoints)]() mutable {
-                 lookup->done = true;
-                 lookup->gai_error = gai_error;
-                 lookup->endpoints = std::move(endpoints);
-                 lookup->wake.cancel();
-               });
+    std::lock_guard lock(gate->mutex);
+    if (gate->closed) return;
+    asio::post(gate->executor, [waiter, gai_error, endpoints = std::move(endpoints)]() mutable {
+      auto still_waiting = waiter.lock();
+      if (!still_waiting) return;
+      still_waiting->done = true;
+      still_waiting->gai_error = gai_error;
+      still_waiting->endpoints = std::move(endpoints);
+      still_waiting->wake.cancel();
+    });
   }).detach();
 
   co_await lookup->wake.async_wait(asio::as_tuple(asio::use_awaitable));
+  {
+    std::lock_guard lock(gate->mutex);
+    gate->closed = true;
+  }
   if (!lookup->done) {
-    std::lock_guard lock(lookup->mutex);
-    lookup->abandoned = true;
     co_return fail(core::FailureKind::timeout,
                    "timeout after " + core::format_seconds(core::seconds(deadline.budget())) +
                        " resolving '" + host + "'");

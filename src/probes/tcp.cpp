@@ -7,7 +7,6 @@
 #include "protocol/imap_client.hpp"
 #include "protocol/pop3_client.hpp"
 #include "protocol/redact.hpp"
-#include "protocol/smtp_client.hpp"
 
 namespace mailprobe::probes {
 
@@ -111,11 +110,11 @@ boost::asio::awaitable<core::ProbeResult> probe_tcp(TcpOptions options, core::De
   }
 
   // Protocol-aware part: STARTTLS needs the greeting read line by line; so does a login.
-  bool native = options.protocol != MailProtocol::none &&
-                (options.tls.mode == TlsMode::starttls || options.credentials.has_value());
+  bool native =
+      (options.protocol == MailProtocol::pop3 || options.protocol == MailProtocol::imap) &&
+      (options.tls.mode == TlsMode::starttls || options.credentials.has_value());
   protocol::Pop3Client pop3(connection);
   protocol::ImapClient imap(connection);
-  protocol::SmtpClient smtp(connection);
   if (native) {
     auto banner_started = Clock::now();
     std::string greeting;
@@ -126,38 +125,58 @@ boost::asio::awaitable<core::ProbeResult> probe_tcp(TcpOptions options, core::De
         co_return result;
       }
       greeting = status->line;
-    } else if (options.protocol == MailProtocol::imap) {
+    } else {
       auto response = co_await imap.read_greeting();
       if (!response) {
         fail(response.failure());
         co_return result;
       }
       greeting = response->line;
-    } else {
-      auto reply = co_await smtp.read_reply({"banner", "the SMTP banner"});
-      if (!reply) {
-        fail(reply.failure());
-        co_return result;
-      }
-      greeting = reply->first_line();
     }
     add_phase_metric(result, "banner", since(banner_started));
     received = greeting + "\r\n";
 
     if (options.tls.mode == TlsMode::starttls) {
       auto tls_started = Clock::now();
-      core::Outcome<net::TlsFacts> facts = net::TlsFacts{};
+      // Ask first whether STARTTLS is offered, so that a server without it gets a clear
+      // answer rather than a refused command (RFC 2595 sections 4 and 3.1).
+      std::vector<std::string> offered;
+      bool can_tell = true;
       if (options.protocol == MailProtocol::pop3) {
-        facts = co_await pop3.stls(*options.tls.context, name);
-      } else if (options.protocol == MailProtocol::imap) {
-        facts = co_await imap.starttls(*options.tls.context, name);
-      } else {
-        auto caps = co_await smtp.hello("localhost");
+        auto caps = co_await pop3.capabilities();
         if (!caps) {
           fail(caps.failure());
           co_return result;
         }
-        facts = co_await smtp.starttls(*options.tls.context, name);
+        offered = *caps;
+        can_tell = !offered.empty();  // no CAPA: just try STLS
+      } else {
+        offered = imap.greeting_capabilities();
+        if (offered.empty()) {
+          auto caps = co_await imap.capabilities();
+          if (!caps) {
+            fail(caps.failure());
+            co_return result;
+          }
+          offered = *caps;
+        }
+      }
+      const char* keyword = options.protocol == MailProtocol::pop3 ? "STLS" : "STARTTLS";
+      bool has_keyword = false;
+      for (const auto& capability : offered) {
+        if (capability == keyword) has_keyword = true;
+      }
+      if (can_tell && !has_keyword) {
+        fail({"starttls", core::FailureKind::rejected,
+              std::string("the server does not offer ") + keyword + " in its capabilities"});
+        co_await connection.close();
+        co_return result;
+      }
+      core::Outcome<net::TlsFacts> facts = net::TlsFacts{};
+      if (options.protocol == MailProtocol::pop3) {
+        facts = co_await pop3.stls(*options.tls.context, name);
+      } else {
+        facts = co_await imap.starttls(*options.tls.context, name);
       }
       if (!facts) {
         fail(facts.failure());

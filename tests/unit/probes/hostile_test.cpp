@@ -195,6 +195,37 @@ TEST_F(HostileTest, Pop3GreetingOfGarbageWithStls) {
       << result.summary;
 }
 
+TEST_F(HostileTest, Pop3WithoutStlsSaysSo) {
+  ScriptedServer server(io, [](tcp::socket s) -> asio::awaitable<void> {
+    co_await test::send(s, "+OK ready\r\n");
+    auto capa = co_await test::receive_line(s);
+    if (capa != "CAPA") co_return;
+    co_await test::send(s, "+OK\r\nUSER\r\nUIDL\r\n.\r\n");
+    co_await test::drain(s);
+  });
+  TcpOptions options;
+  options.service = "POP";
+  options.protocol = MailProtocol::pop3;
+  options.tls = tls(TlsMode::starttls);
+  auto result = tcp_probe(server.port(), options);
+  EXPECT_EQ(result.overall(), core::State::critical);
+  EXPECT_EQ(result.summary, "the server does not offer STLS in its capabilities");
+}
+
+TEST_F(HostileTest, ImapWithoutStartTlsSaysSo) {
+  ScriptedServer server(io, [](tcp::socket s) -> asio::awaitable<void> {
+    co_await test::send(s, "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n");
+    co_await test::drain(s);
+  });
+  TcpOptions options;
+  options.service = "IMAP";
+  options.protocol = MailProtocol::imap;
+  options.tls = tls(TlsMode::starttls);
+  auto result = tcp_probe(server.port(), options);
+  EXPECT_EQ(result.overall(), core::State::critical);
+  EXPECT_EQ(result.summary, "the server does not offer STARTTLS in its capabilities");
+}
+
 TEST_F(HostileTest, ImapLiteralBeyondTheLimitIsRefused) {
   ScriptedServer server(io, [](tcp::socket s) -> asio::awaitable<void> {
     co_await test::send(s, "* OK {99999999999}\r\n");
