@@ -3,6 +3,12 @@
 # shared library costs symbol lookups at each start (see bench/README.md).
 set(Boost_USE_STATIC_LIBS ON)
 find_package(Boost 1.81 REQUIRED COMPONENTS json url)
+# Linking OpenSSL statically halves a plugin's start-up (no symbol binding of libcrypto at
+# every start, bench/README.md); the price is a rebuild after each OpenSSL security update.
+option(MAILPROBE_STATIC_OPENSSL "Link OpenSSL statically (faster plugin start, rebuild on updates)" OFF)
+if(MAILPROBE_STATIC_OPENSSL)
+  set(OPENSSL_USE_STATIC_LIBS TRUE)
+endif()
 find_package(OpenSSL 3 REQUIRED)
 find_package(SQLite3 REQUIRED)
 find_package(CLI11 REQUIRED)
