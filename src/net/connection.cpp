@@ -216,6 +216,24 @@ asio::awaitable<core::Status> Connection::write(std::string_view data, Step step
 }
 
 asio::awaitable<core::Outcome<std::string>> Connection::read_line(Step step) {
+  auto line = co_await read_line_until(step, std::nullopt);
+  if (!line) co_return line.failure();
+  co_return std::move(**line);
+}
+
+asio::awaitable<core::Outcome<std::optional<std::string>>> Connection::read_line_until(
+    Step step, std::optional<core::Deadline::clock::time_point> until) {
+  // With `until` (earlier than the deadline) a timer cancels a pending read then; unlike
+  // the stream's own timeout this leaves the connection usable (IMAP IDLE sends DONE next).
+  std::optional<asio::steady_timer> window;
+  if (until && *until < deadline_.at()) {
+    window.emplace(tcp_.get_executor());
+    window->expires_at(*until);
+    std::weak_ptr<int> alive = lifetime_;
+    window->async_wait([this, alive](const error_code& ec) {
+      if (!ec && !alive.expired()) tcp_.socket().cancel();
+    });
+  }
   std::size_t scanned = head_;
   for (;;) {
     auto newline = buffer_.find('\n', scanned);
@@ -229,7 +247,8 @@ asio::awaitable<core::Outcome<std::string>> Connection::read_line(Step step) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (line.size() > max_line_) break;
       note("S: ", line);
-      co_return line;
+      if (window) window->cancel();
+      co_return std::optional<std::string>(std::move(line));
     }
     // Room for max_line characters and the CR LF that end them.
     if (buffer_.size() - head_ >= max_line_ + 2) break;
@@ -245,6 +264,10 @@ asio::awaitable<core::Outcome<std::string>> Connection::read_line(Step step) {
     });
     buffer_.resize(scanned + received);
     if (ec && received == 0) {
+      if (window && ec == asio::error::operation_aborted && Clock::now() >= *until &&
+          !deadline_.expired()) {
+        co_return std::optional<std::string>();  // the window ended, no line yet
+      }
       if (closed_by_peer(ec) && !buffer_.empty()) {
         note("S: ", buffer_);
         co_return core::Failure{std::string(step.phase), core::FailureKind::protocol,
@@ -255,6 +278,7 @@ asio::awaitable<core::Outcome<std::string>> Connection::read_line(Step step) {
       co_return io_failure(ec, step, false);
     }
   }
+  if (window) window->cancel();
   note("S: ", buffer_.substr(head_, 200) + "...");
   co_return core::Failure{std::string(step.phase), core::FailureKind::protocol,
                           "line longer than " + std::to_string(max_line_) +

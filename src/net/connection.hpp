@@ -70,6 +70,11 @@ class Connection {
   // `count` before asking.
   asio::awaitable<core::Outcome<std::string>> read_bytes(std::size_t count, Step step);
 
+  // As read_line, but gives up quietly at `until` (when earlier than the deadline):
+  // nullopt when no whole line arrived by then. The connection stays usable.
+  asio::awaitable<core::Outcome<std::optional<std::string>>> read_line_until(
+      Step step, std::optional<core::Deadline::clock::time_point> until);
+
   // Returns what is buffered, or waits for the next bytes: at most `max_bytes`.
   asio::awaitable<core::Outcome<std::string>> read_some(std::size_t max_bytes, Step step);
 

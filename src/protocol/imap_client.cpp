@@ -216,6 +216,64 @@ asio::awaitable<core::Status> ImapClient::login(const Credentials& credentials,
   co_return malformed(step, "endless untagged responses");
 }
 
+namespace {
+bool announces_new_mail(const ImapResponse& response) {
+  // "* 12 EXISTS": the mailbox grew (RFC 9051 section 7.4.1).
+  const auto& text = response.text;
+  return response.kind == ImapResponse::Kind::untagged && text.size() > 7 &&
+         text.compare(text.size() - 7, 7, " EXISTS") == 0;
+}
+}  // namespace
+
+asio::awaitable<core::Status> ImapClient::idle_start() {
+  constexpr net::Step step{"idle", "the reply to IDLE"};
+  idle_tag_ = next_tag();
+  auto sent = co_await connection_.write(idle_tag_ + " IDLE\r\n", step);
+  if (!sent) co_return sent.failure();
+  for (std::size_t i = 0; i < max_untagged; ++i) {
+    auto response = co_await read_response(step);
+    if (!response) co_return response.failure();
+    if (response->kind == ImapResponse::Kind::continuation) co_return core::success();
+    if (response->kind == ImapResponse::Kind::tagged) {
+      co_return completion_failure("idle", "IDLE rejected", *response);
+    }
+  }
+  co_return malformed(step, "endless untagged responses");
+}
+
+asio::awaitable<core::Outcome<bool>> ImapClient::idle_wait(
+    std::chrono::steady_clock::time_point until) {
+  constexpr net::Step step{"idle", "the IDLE notification"};
+  for (std::size_t i = 0; i < max_untagged; ++i) {
+    auto line = co_await connection_.read_line_until(step, until);
+    if (!line) co_return line.failure();
+    if (!*line) co_return false;  // the window ended without news
+    auto response = parse_imap_line(**line);
+    if (!response) co_return malformed(step, **line);
+    if (announces_new_mail(*response)) co_return true;
+  }
+  co_return malformed(step, "endless untagged responses");
+}
+
+asio::awaitable<core::Outcome<bool>> ImapClient::idle_done() {
+  constexpr net::Step step{"idle", "the reply to DONE"};
+  auto sent = co_await connection_.write("DONE\r\n", step);
+  if (!sent) co_return sent.failure();
+  bool announced = false;
+  for (std::size_t i = 0; i < max_untagged; ++i) {
+    auto response = co_await read_response(step);
+    if (!response) co_return response.failure();
+    if (response->kind != ImapResponse::Kind::tagged) {
+      announced = announced || announces_new_mail(*response);
+      continue;
+    }
+    if (response->tag != idle_tag_) co_return malformed(step, response->line);
+    if (!response->ok()) co_return completion_failure("idle", "IDLE failed", *response);
+    co_return announced;
+  }
+  co_return malformed(step, "endless untagged responses");
+}
+
 asio::awaitable<core::Status> ImapClient::logout() {
   auto exchange = co_await command("LOGOUT", {}, {"quit", "the reply to LOGOUT"});
   if (!exchange) co_return exchange.failure();

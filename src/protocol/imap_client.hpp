@@ -53,6 +53,16 @@ class ImapClient {
                                       const std::vector<std::string>& capabilities);
   asio::awaitable<core::Status> logout();
 
+  // RFC 2177 IDLE, in three steps so that the caller can look up between waits:
+  // start it, wait (repeatedly) until the server announces new messages (EXISTS) or
+  // `until`, and end it with DONE.
+  asio::awaitable<core::Status> idle_start();
+  // True when new messages were announced before `until`; the IDLE stays on either way.
+  asio::awaitable<core::Outcome<bool>> idle_wait(std::chrono::steady_clock::time_point until);
+  // DONE; true when the server announced new messages before completing the IDLE (it
+  // brings the mailbox up to date before the tagged OK).
+  asio::awaitable<core::Outcome<bool>> idle_done();
+
   // Capabilities announced in the greeting, if it carried them.
   const std::vector<std::string>& greeting_capabilities() const { return greeting_caps_; }
 
@@ -63,6 +73,7 @@ class ImapClient {
 
   net::Connection& connection_;
   unsigned tag_counter_ = 0;
+  std::string idle_tag_;
   std::vector<std::string> greeting_caps_;
 };
 

@@ -1,6 +1,7 @@
 #include "protocol/pop3_client.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cctype>
 
 namespace mailprobe::protocol {
@@ -126,6 +127,47 @@ asio::awaitable<core::Status> Pop3Client::login(const Credentials& credentials,
   }
   if (!answer) co_return answer.failure();
   if (!answer->ok()) co_return rejected("auth", "AUTH " + method + " failed", *answer);
+  co_return core::success();
+}
+
+asio::awaitable<core::Outcome<std::vector<Pop3Client::Listed>>> Pop3Client::uidl() {
+  constexpr net::Step step{"list", "the reply to UIDL"};
+  auto status = co_await command("UIDL", step);
+  if (!status) co_return status.failure();
+  if (!status->ok()) co_return rejected("list", "UIDL rejected", *status);
+  auto lines = co_await read_multiline(step);
+  if (!lines) co_return lines.failure();
+  std::vector<Listed> listed;
+  for (const auto& line : *lines) {
+    Listed entry;
+    auto space = line.find(' ');
+    auto [ptr, ec] = std::from_chars(line.data(), line.data() + line.size(), entry.number);
+    if (space == std::string::npos || ec != std::errc{}) {
+      co_return core::Failure{"list", core::FailureKind::protocol,
+                              "unexpected UIDL line: '" + line.substr(0, 100) + "'"};
+    }
+    entry.uid = line.substr(space + 1);
+    listed.push_back(std::move(entry));
+  }
+  co_return listed;
+}
+
+asio::awaitable<core::Outcome<std::string>> Pop3Client::headers(std::uint32_t number) {
+  constexpr net::Step step{"fetch", "the reply to TOP"};
+  auto status = co_await command("TOP " + std::to_string(number) + " 0", step);
+  if (!status) co_return status.failure();
+  if (!status->ok()) co_return rejected("fetch", "TOP rejected", *status);
+  auto lines = co_await read_multiline(step);
+  if (!lines) co_return lines.failure();
+  std::string header;
+  for (const auto& line : *lines) header += line + "\r\n";
+  co_return header;
+}
+
+asio::awaitable<core::Status> Pop3Client::dele(std::uint32_t number) {
+  auto status = co_await command("DELE " + std::to_string(number), {"delete", "the reply to DELE"});
+  if (!status) co_return status.failure();
+  if (!status->ok()) co_return rejected("delete", "DELE rejected", *status);
   co_return core::success();
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // A POP3 client on a net::Connection (RFC 1939, 2449 CAPA, 2595 STLS, 5034 SASL).
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,6 +48,17 @@ class Pop3Client {
   // answer when refused.
   asio::awaitable<core::Status> login(const Credentials& credentials, std::string_view mechanism);
   asio::awaitable<core::Status> quit();
+
+  struct Listed {
+    std::uint32_t number = 0;  // message number in this session
+    std::string uid;           // UIDL: stable across sessions
+  };
+  // UIDL (RFC 1939 section 7): every message with its unique id.
+  asio::awaitable<core::Outcome<std::vector<Listed>>> uidl();
+  // TOP n 0: the header of message `number`, lines joined with CRLF.
+  asio::awaitable<core::Outcome<std::string>> headers(std::uint32_t number);
+  // DELE n: marked for deletion, removed when the session ends with QUIT.
+  asio::awaitable<core::Status> dele(std::uint32_t number);
 
  private:
   net::Connection& connection_;

@@ -111,6 +111,39 @@ asio::awaitable<core::Status> SmtpClient::quit() {
   co_return core::success();
 }
 
+asio::awaitable<core::Outcome<SmtpReply>> SmtpClient::send_mail(std::string_view from,
+                                                                std::string_view to,
+                                                                std::string_view message) {
+  auto mail = co_await command("MAIL FROM:<" + std::string(from) + ">",
+                               {"mail", "the reply to MAIL FROM"});
+  if (!mail) co_return mail.failure();
+  if (mail->code != 250) co_return rejected("mail", "MAIL FROM rejected", *mail);
+  auto rcpt = co_await command("RCPT TO:<" + std::string(to) + ">",
+                               {"rcpt", "the reply to RCPT TO"});
+  if (!rcpt) co_return rcpt.failure();
+  if (rcpt->code != 250 && rcpt->code != 251) co_return rejected("rcpt", "RCPT TO rejected", *rcpt);
+  auto data = co_await command("DATA", {"data", "the reply to DATA"});
+  if (!data) co_return data.failure();
+  if (data->code != 354) co_return rejected("data", "DATA rejected", *data);
+  std::string body;
+  body.reserve(message.size() + 16);
+  bool line_start = true;
+  for (char c : message) {
+    if (line_start && c == '.') body += '.';
+    body += c;
+    line_start = c == '\n';
+  }
+  if (!body.empty() && body.back() != '\n') body += "\r\n";
+  body += ".\r\n";
+  auto sent = co_await connection_.write(body, {"data", "the message"},
+                                         "<message of " + std::to_string(body.size()) + " bytes>");
+  if (!sent) co_return sent.failure();
+  auto accepted = co_await read_reply({"data", "the reply to the message"});
+  if (!accepted) co_return accepted.failure();
+  if (accepted->code != 250) co_return rejected("data", "message rejected", *accepted);
+  co_return std::move(*accepted);
+}
+
 core::Outcome<std::string> choose_auth_mechanism(const SmtpCapabilities& capabilities,
                                                  std::string_view requested, bool have_token) {
   std::string offered;

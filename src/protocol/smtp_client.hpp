@@ -44,6 +44,12 @@ class SmtpClient {
   // QUIT and its 221.
   asio::awaitable<core::Status> quit();
 
+  // MAIL FROM, RCPT TO and DATA with `message` (dot-stuffed here, RFC 5321 section
+  // 4.5.2). Returns the final reply to DATA; a refusal at any step fails (kind rejected)
+  // with the server's reply.
+  asio::awaitable<core::Outcome<SmtpReply>> send_mail(std::string_view from, std::string_view to,
+                                                      std::string_view message);
+
  private:
   net::Connection& connection_;
 };

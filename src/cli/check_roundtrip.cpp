@@ -1,0 +1,215 @@
+// check_mail_roundtrip: the round-trip mail test as a plugin.
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "cli/plugins.hpp"
+#include "cli/run_plugin.hpp"
+#include "probes/roundtrip.hpp"
+#include "probes/roundtrip_message.hpp"
+
+namespace mailprobe::cli {
+
+namespace {
+
+constexpr const char* service = "ROUNDTRIP";
+
+std::string default_state_dir() {
+  if (const char* dir = std::getenv("STATE_DIRECTORY"); dir != nullptr && *dir != '\0') return dir;
+  if (::geteuid() == 0) return "/var/lib/mailprobe";
+  if (const char* dir = std::getenv("XDG_STATE_HOME"); dir != nullptr && *dir != '\0') {
+    return std::string(dir) + "/mailprobe";
+  }
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr ? home : "/tmp") + "/.local/state/mailprobe";
+}
+
+// The secret from `path`; when the default file does not exist yet it is created with a
+// random secret, readable by its owner only.
+core::Outcome<std::string> load_or_create_secret(const std::string& path, bool may_create) {
+  if (!std::filesystem::exists(path) && may_create) {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    auto old_mask = ::umask(077);
+    { std::ofstream(path) << probes::new_probe_id() << probes::new_probe_id() << "\n"; }
+    ::umask(old_mask);
+  }
+  return read_secret_file(path);
+}
+
+core::Outcome<probes::TlsMode> tls_mode(const std::string& text, const std::string& option) {
+  if (text == "none") return probes::TlsMode::none;
+  if (text == "starttls") return probes::TlsMode::starttls;
+  if (text == "tls") return probes::TlsMode::implicit;
+  return core::Failure{"options", core::FailureKind::config,
+                       option + " '" + text + "': use none, starttls or tls"};
+}
+
+core::Outcome<std::string> password(const std::string& file, const std::string& env,
+                                    const std::string& who) {
+  if (!file.empty()) return read_secret_file(file);
+  if (!env.empty()) {
+    const char* value = std::getenv(env.c_str());
+    if (value == nullptr || *value == '\0') {
+      return core::Failure{"options", core::FailureKind::config,
+                           "environment variable " + env + " is not set"};
+    }
+    return std::string(value);
+  }
+  return core::Failure{"options", core::FailureKind::config,
+                       who + " needs a password file or environment variable"};
+}
+
+}  // namespace
+
+int check_roundtrip(const std::string& name, int argc, const char* const* argv) {
+  OptionParser app{name,
+                   "Sends a test message through SMTP and times its arrival over IMAP or POP3; "
+                   "remembers earlier messages to count late and lost ones."};
+  probes::RoundTripOptions rt;
+  std::string smtp_host, smtp_tls = "starttls", smtp_user, smtp_password_file, smtp_password_env;
+  int smtp_port = 0;
+  std::string receive_protocol = "imap", receive_host, receive_tls = "tls", receive_user;
+  std::string receive_password_file, receive_password_env;
+  int receive_port = 0;
+  std::string ca_file, state_file, secret_file, junk_state = "warn", output_format = "nagios";
+  std::string warning = "120", critical = "600";
+  bool insecure = false;
+  double timeout = 0;
+  std::optional<std::string> lost_after;
+  std::optional<std::string> junk_folder;
+  int verbose = 0;
+  app.value("--smtp-host", smtp_host, "SMTP server to send through");
+  app.value("--smtp-port", smtp_port, "Its port (default: 465 for tls, 587 with --smtp-user, 25)");
+  app.value("--smtp-tls", smtp_tls, "none, starttls (default) or tls");
+  app.value("--smtp-user", smtp_user, "SMTP AUTH user");
+  app.value("--smtp-password-file", smtp_password_file, "File with the SMTP password");
+  app.value("--smtp-password-env", smtp_password_env, "Environment variable with it");
+  app.value("--from", rt.from, "Sender address of the test message");
+  app.value("--to", rt.to, "Recipient address (the mailbox read below, or a reflector)");
+  app.value("--helo", rt.helo, "Name for EHLO (default: this machine's)");
+  app.value("--receive-protocol", receive_protocol, "imap (default) or pop3");
+  app.value("--receive-host", receive_host, "Server to read the mailbox on (default: --smtp-host)");
+  app.value("--receive-port", receive_port, "Its port (default: 993/995 for tls, 143/110)");
+  app.value("--receive-tls", receive_tls, "none, starttls or tls (default)");
+  app.value("--receive-user", receive_user, "Mailbox user");
+  app.value("--receive-password-file", receive_password_file, "File with the mailbox password");
+  app.value("--receive-password-env", receive_password_env, "Environment variable with it");
+  app.value("--mailbox", rt.mailbox, "IMAP mailbox to watch (default: INBOX)");
+  app.value("--junk-folder", junk_folder, "IMAP folder searched for junked probes (default: "
+                                          "Junk; empty: none)");
+  app.value("--junk-state", junk_state, "State when a probe was filed as junk (default: warn)");
+  app.value("--ca-file", ca_file, "PEM file of trusted CAs (default: the system's)");
+  app.flag("--insecure", insecure, "Do not verify certificates (reported in the output)");
+  app.value("--state-file", state_file, "SQLite file remembering probes between runs");
+  app.value("--secret-file", secret_file,
+            "File with the secret that signs probes (shared with a reflector)");
+  app.value("--wait", rt.wait_seconds, "Seconds this run waits for its own message (default: 30)");
+  app.value("--poll-interval", rt.poll_seconds,
+            "Seconds between looks with POP3 or IMAP without IDLE (default: 1)");
+  app.value("--lost-after", lost_after,
+            "Seconds after which a probe that never arrived is lost (default: -c)");
+  app.flag("--keep", rt.keep, "Leave arrived test messages in the mailbox");
+  app.flag("--reflector", rt.reflector, "--to reflects probes (mailprobe reflect): time its answer");
+  app.value("-w,--warning", warning, "Round-trip seconds for WARNING (default: 120)");
+  app.value("-c,--critical", critical, "Round-trip seconds for CRITICAL (default: 600)");
+  app.value("-t,--timeout", timeout, "Seconds for the whole check (default: --wait + 30)");
+  app.counter("-v,--verbose", verbose, "Show the conversations (secrets redacted)");
+  app.value("--output-format", output_format, "nagios (default) or json");
+  if (auto done = parse_plugin_options(app, argc, argv, service)) return *done;
+
+  auto error = [](const std::string& message) { return option_error(service, message); };
+  if (smtp_host.empty()) return error("--smtp-host is required");
+  if (rt.from.empty() || rt.to.empty()) return error("--from and --to are required");
+  if (receive_user.empty()) return error("--receive-user is required");
+  if (rt.wait_seconds <= 0 || rt.poll_seconds <= 0) return error("--wait and --poll-interval must be positive");
+  auto thresholds = core::Thresholds::parse(warning, critical);
+  if (auto* message = std::get_if<std::string>(&thresholds)) return error(*message);
+  rt.rtt = std::get<core::Thresholds>(thresholds);
+  if (lost_after) {
+    auto seconds = core::parse_number(*lost_after);
+    if (!seconds || *seconds <= 0) return error("--lost-after '" + *lost_after + "' is not a positive number");
+    rt.lost_after_seconds = *seconds;
+  } else if (auto seconds = core::parse_number(critical)) {
+    rt.lost_after_seconds = *seconds;
+  }
+  if (rt.lost_after_seconds <= rt.wait_seconds) {
+    return error("--lost-after must be longer than --wait");
+  }
+  auto junk = core::parse_state(junk_state);
+  if (!junk) return error("--junk-state '" + junk_state + "': use ok, warn or crit");
+  rt.junk_state = *junk;
+  if (junk_folder) rt.junk_folder = *junk_folder;
+  if (timeout == 0) timeout = rt.wait_seconds + 30;
+  if (timeout <= rt.wait_seconds) return error("-t must be longer than --wait");
+
+  auto smtp_mode = tls_mode(smtp_tls, "--smtp-tls");
+  if (!smtp_mode) return error(smtp_mode.failure().message);
+  auto receive_mode = tls_mode(receive_tls, "--receive-tls");
+  if (!receive_mode) return error(receive_mode.failure().message);
+  if (receive_protocol == "imap") {
+    rt.protocol = probes::ReceiveProtocol::imap;
+  } else if (receive_protocol == "pop3") {
+    rt.protocol = probes::ReceiveProtocol::pop3;
+  } else {
+    return error("--receive-protocol '" + receive_protocol + "': use imap or pop3");
+  }
+  bool pop3 = rt.protocol == probes::ReceiveProtocol::pop3;
+  PluginOptions smtp_options;
+  smtp_options.host = smtp_host;
+  smtp_options.port = smtp_port != 0 ? smtp_port
+                      : *smtp_mode == probes::TlsMode::implicit ? 465
+                      : !smtp_user.empty()                      ? 587
+                                                                : 25;
+  smtp_options.ca_file = ca_file;
+  smtp_options.insecure = insecure;
+  auto smtp_target = make_target(smtp_options, 25);
+  if (!smtp_target) return error(smtp_target.failure().message);
+  auto smtp_tls_policy = make_tls_policy(smtp_options, *smtp_mode);
+  if (!smtp_tls_policy) return error(smtp_tls_policy.failure().message);
+  PluginOptions receive_options = smtp_options;
+  receive_options.host = receive_host.empty() ? smtp_host : receive_host;
+  receive_options.port = receive_port != 0 ? receive_port
+                         : *receive_mode == probes::TlsMode::implicit ? (pop3 ? 995 : 993)
+                                                                      : (pop3 ? 110 : 143);
+  auto receive_target = make_target(receive_options, 0);
+  if (!receive_target) return error(receive_target.failure().message);
+  auto receive_tls_policy = make_tls_policy(receive_options, *receive_mode);
+  if (!receive_tls_policy) return error(receive_tls_policy.failure().message);
+  rt.smtp = *smtp_target;
+  rt.smtp_tls = *smtp_tls_policy;
+  rt.receive = *receive_target;
+  rt.receive_tls = *receive_tls_policy;
+  if (!smtp_user.empty()) {
+    auto secret = password(smtp_password_file, smtp_password_env, "--smtp-user");
+    if (!secret) return error(secret.failure().message);
+    rt.smtp_credentials = protocol::Credentials{smtp_user, *secret};
+  }
+  auto receive_secret = password(receive_password_file, receive_password_env, "--receive-user");
+  if (!receive_secret) return error(receive_secret.failure().message);
+  rt.receive_credentials = {receive_user, *receive_secret};
+
+  auto state_dir = default_state_dir();
+  rt.state_file = state_file.empty() ? state_dir + "/roundtrip.sqlite" : state_file;
+  bool default_secret = secret_file.empty();
+  if (default_secret) {
+    secret_file = std::filesystem::path(rt.state_file).parent_path() / "roundtrip.secret";
+  }
+  auto secret = load_or_create_secret(secret_file, default_secret);
+  if (!secret) return error(secret.failure().message);
+  rt.secret = *secret;
+  rt.transcript = verbose > 0;
+
+  PluginOptions format_holder;
+  format_holder.output_format = output_format;
+  auto format = make_output_format(format_holder);
+  if (!format) return error(format.failure().message);
+  return run_plugin([&](core::Deadline deadline) { return probes::probe_roundtrip(rt, deadline); },
+                    timeout, *format, rt.transcript);
+}
+
+}  // namespace mailprobe::cli

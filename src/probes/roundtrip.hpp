@@ -1,0 +1,56 @@
+#pragma once
+// check_mail_roundtrip: sends one test message through SMTP and times its arrival in an
+// IMAP or POP3 mailbox, remembering earlier runs' messages in a state file (eG's Mail test,
+// Email Scout's round trip, optionally through a reflector).
+
+#include <optional>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "core/deadline.hpp"
+#include "core/range.hpp"
+#include "core/result.hpp"
+#include "probes/common.hpp"
+#include "protocol/sasl.hpp"
+
+namespace mailprobe::probes {
+
+enum class ReceiveProtocol { imap, pop3 };
+
+struct RoundTripOptions {
+  // Sending
+  Target smtp;
+  TlsPolicy smtp_tls;
+  std::optional<protocol::Credentials> smtp_credentials;
+  std::string helo;  // empty: this machine's name
+  std::string from;
+  std::string to;
+  // Receiving
+  ReceiveProtocol protocol = ReceiveProtocol::imap;
+  Target receive;
+  TlsPolicy receive_tls;
+  protocol::Credentials receive_credentials;
+  std::string mailbox = "INBOX";
+  std::string junk_folder = "Junk";  // empty: do not look there
+  core::State junk_state = core::State::warning;
+  // Timing
+  double wait_seconds = 30;          // how long this run waits for its own message
+  double poll_seconds = 1;           // POP3, and IMAP without IDLE
+  double lost_after_seconds = 600;   // a probe older than this that never came is lost
+  core::Thresholds rtt;              // -w, -c on round-trip time (seconds)
+  // Memory and identity
+  std::string state_file;
+  std::string secret;                // HMAC key shared with a reflector
+  bool keep = false;                 // leave arrived test messages in the mailbox
+  bool reflector = false;            // `to` reflects: wait for the reflection
+  bool transcript = false;
+};
+
+// The key that separates this check's probes from other checks' in a shared state file.
+std::string roundtrip_check_key(const RoundTripOptions& options);
+
+boost::asio::awaitable<core::ProbeResult> probe_roundtrip(RoundTripOptions options,
+                                                          core::Deadline deadline);
+
+}  // namespace mailprobe::probes

@@ -1,0 +1,351 @@
+// The receiving half of a round trip: find this check's probes in the mailbox (and in
+// Junk), time this run's own from the moment the server announces it, count earlier runs'
+// with their server arrival dates, delete what was counted and nothing else.
+
+#include <algorithm>
+#include <sstream>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <date/date.h>
+
+#include "net/connection.hpp"
+#include "probes/roundtrip_run.hpp"
+#include "protocol/imap_mailbox.hpp"
+#include "protocol/pop3_client.hpp"
+
+namespace mailprobe::probes::roundtrip {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Dovecot holds IDLE notifications back for 500 ms to batch changes (NOTIFY_DELAY_MSECS in
+// its index-mailbox-check.c); DONE makes it report at once. So the IDLE is ended and
+// resumed in pulses, 20 ms apart at first and slower as the wait grows (at most 1 s), which
+// keeps the timing error small for fast deliveries and the traffic low for slow ones.
+constexpr auto first_pulse = std::chrono::milliseconds(20);
+constexpr auto last_pulse = std::chrono::milliseconds(1000);
+
+std::optional<std::int64_t> parse_with(std::string_view text, const char* format) {
+  std::istringstream in{std::string(text)};
+  date::sys_seconds when;
+  in >> date::parse(format, when);
+  if (in.fail()) return std::nullopt;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count();
+}
+
+void receive_failed(Run& run, const core::Failure& failure) {
+  run.result.subchecks.push_back({core::State::critical, "receive: " + failure.message, {}});
+  if (!run.result.failure) run.result.failure = failure;
+}
+
+asio::awaitable<void> sleep_until(Clock::time_point until) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, until);
+  co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+// Opens the receiving connection and logs in, with TLS as configured.
+template <class Client>
+asio::awaitable<core::Status> open_session(Run& run, net::Connection& connection, Client& client);
+
+}  // namespace
+
+std::optional<std::int64_t> parse_internal_date(std::string_view text) {
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  return parse_with(text, "%d-%b-%Y %H:%M:%S %z");
+}
+
+std::optional<std::int64_t> parse_rfc5322_date(std::string_view text) {
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  auto comma = text.find(',');
+  if (comma != std::string_view::npos && comma < 5) text.remove_prefix(comma + 1);
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  return parse_with(text, "%d %b %Y %H:%M:%S %z");
+}
+
+bool Run::own_arrived() const {
+  return std::any_of(arrivals.begin(), arrivals.end(), [](const Arrival& a) { return a.this_run; });
+}
+
+Clock::time_point Run::wait_until() const {
+  auto wait = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(options.wait_seconds));
+  auto from = accepted_at ? *accepted_at : Clock::now();
+  // Keep a little of the deadline for deleting, logging out and reporting.
+  auto latest = deadline.at() - std::min<Clock::duration>(deadline.budget() / 10,
+                                                           std::chrono::seconds(5));
+  return std::min(from + wait, latest);
+}
+
+bool handle_sighting(Run& run, const Sighting& sighting, const std::string& secret) {
+  std::string id;
+  std::optional<ReflectionToken> reflection;
+  if (run.options.reflector) {
+    auto value = header_value(sighting.headers, reflection_header);
+    if (!value) return false;
+    reflection = parse_reflection_token(*value);
+    if (!reflection || !verify_reflection(*reflection, secret)) return false;
+    id = reflection->id;
+  } else {
+    auto value = header_value(sighting.headers, probe_header);
+    if (!value) return false;
+    auto token = parse_probe_token(*value);
+    // Forged, or signed with another secret: not ours, not to be touched.
+    if (!token || !verify_probe(*token, secret)) return false;
+    id = token->id;
+  }
+  auto stored = run.state.lookup(id);
+  if (!stored || !*stored) {
+    ++run.foreign;
+    return false;
+  }
+  Arrival arrival;
+  arrival.id = id;
+  arrival.junk = sighting.junk;
+  arrival.this_run = id == run.probe_id && run.accepted_at.has_value();
+  std::int64_t arrived_ms = 0;
+  if (arrival.this_run) {
+    // Monotonic clock, both ends in this process.
+    arrival.rtt_seconds = std::max(0.0, core::seconds(sighting.seen_at - *run.accepted_at));
+    arrival.precise = true;
+    arrived_ms = run.accepted_ms + static_cast<std::int64_t>(arrival.rtt_seconds * 1000);
+  } else {
+    // An earlier run's probe: it arrived when the server says, not when we looked.
+    arrived_ms = sighting.server_arrival_ms
+                     ? *sighting.server_arrival_ms
+                     : unix_ms(std::chrono::system_clock::now());
+    arrival.rtt_seconds = std::max<double>(0.0, static_cast<double>(arrived_ms - (*stored)->sent_ms) / 1000.0);
+  }
+  if (reflection) {
+    arrival.outbound_seconds = static_cast<double>(reflection->seen_ms - reflection->sent_ms) / 1000.0;
+    arrival.inbound_seconds = static_cast<double>(arrived_ms - reflection->seen_ms) / 1000.0;
+  }
+  auto claimed = run.state.claim_arrival(id, arrived_ms, arrival.rtt_seconds, arrival.junk);
+  if (!claimed || !*claimed) return false;  // another run counted it (and deletes it)
+  arrival.late = (*stored)->state == "lost";
+  run.arrivals.push_back(arrival);
+  return true;
+}
+
+namespace {
+
+template <class Client>
+asio::awaitable<core::Status> open_session(Run& run, net::Connection& connection, Client& client) {
+  const auto& options = run.options;
+  auto connected = co_await connection.connect(options.receive.host, options.receive.port,
+                                               options.receive.family);
+  if (!connected) co_return connected.failure();
+  auto name = options.receive_tls.name_for(options.receive);
+  if (options.receive_tls.mode == TlsMode::implicit) {
+    auto facts = co_await connection.start_tls(*options.receive_tls.context, name);
+    if (!facts) co_return facts.failure();
+  }
+  if constexpr (std::is_same_v<Client, protocol::ImapClient>) {
+    auto greeting = co_await client.read_greeting();
+    if (!greeting) co_return greeting.failure();
+    if (options.receive_tls.mode == TlsMode::starttls) {
+      auto facts = co_await client.starttls(*options.receive_tls.context, name);
+      if (!facts) co_return facts.failure();
+    }
+    auto caps = co_await client.capabilities();
+    if (!caps) co_return caps.failure();
+    co_return co_await client.login(options.receive_credentials, "", *caps);
+  } else {
+    auto greeting = co_await client.read_status({"greeting", "the POP3 greeting"});
+    if (!greeting) co_return greeting.failure();
+    if (!greeting->ok()) {
+      co_return core::Failure{"greeting", core::FailureKind::rejected,
+                              "POP3 greeting: " + greeting->line};
+    }
+    if (options.receive_tls.mode == TlsMode::starttls) {
+      auto facts = co_await client.stls(*options.receive_tls.context, name);
+      if (!facts) co_return facts.failure();
+    }
+    co_return co_await client.login(options.receive_credentials, "");
+  }
+}
+
+// Looks for probes in the selected mailbox from `first_uid` on; returns the next UID to
+// look at, and adds what is ours to delete to `deletable`.
+asio::awaitable<core::Outcome<std::uint32_t>> scan(Run& run, protocol::ImapClient& imap,
+                                                   std::uint32_t first_uid, bool junk,
+                                                   Clock::time_point seen_at,
+                                                   const std::string& secret,
+                                                   std::vector<std::uint32_t>& deletable) {
+  std::string field = run.options.reflector ? reflection_header : probe_header;
+  auto uids = co_await protocol::search_header(imap, field, first_uid);
+  if (!uids) co_return uids.failure();
+  auto next = first_uid;
+  if (uids->empty()) co_return next;
+  auto fetched = co_await protocol::fetch_headers(imap, *uids, field);
+  if (!fetched) co_return fetched.failure();
+  for (const auto& message : *fetched) {
+    next = std::max(next, message.uid + 1);
+    Sighting sighting{message.headers, junk, seen_at, parse_internal_date(message.internal_date)};
+    if (handle_sighting(run, sighting, secret)) deletable.push_back(message.uid);
+  }
+  co_return next;
+}
+
+}  // namespace
+
+asio::awaitable<void> receive_imap(Run& run, std::string secret) {
+  const auto& options = run.options;
+  auto executor = co_await asio::this_coro::executor;
+  net::Connection connection(executor, run.deadline);
+  if (options.transcript) connection.set_transcript(&run.result.transcript);
+  protocol::ImapClient imap(connection);
+  auto start_sending = [&] {
+    if (run.probe_id.empty() && !run.send_done) {
+      asio::co_spawn(executor, send_probe(run, secret), asio::detached);
+    }
+  };
+
+  auto opened = co_await open_session(run, connection, imap);
+  if (!opened) {
+    receive_failed(run, opened.failure());
+    start_sending();
+    co_return;
+  }
+  auto caps = co_await imap.capabilities();  // after login they say more (IDLE, UIDPLUS)
+  bool has_idle = caps && protocol::has_capability(*caps, "IDLE");
+  bool uidplus = caps && protocol::has_capability(*caps, "UIDPLUS");
+  auto selected = co_await protocol::select_mailbox(imap, options.mailbox, false);
+  if (!selected) {
+    receive_failed(run, selected.failure());
+    start_sending();
+    co_return;
+  }
+  run.receive_ok = true;
+  std::vector<std::uint32_t> deletable;
+  auto next_uid = co_await scan(run, imap, 1, false, Clock::now(), secret, deletable);
+  if (!next_uid) {
+    receive_failed(run, next_uid.failure());
+    start_sending();
+    co_return;
+  }
+  std::uint32_t next = *next_uid;
+
+  // Watch for this run's probe: IDLE is on before the probe is sent, and DONE pulses make
+  // the server report at once (see first_pulse).
+  run.receive_method = has_idle ? "IMAP IDLE" : "IMAP polling";
+  start_sending();
+  auto poll = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(options.poll_seconds));
+  Clock::duration pulse = first_pulse;
+  while (!run.own_arrived()) {
+    if (run.send_done && !run.send_ok) break;  // nothing is coming
+    auto until = run.wait_until();
+    if (Clock::now() >= until) break;
+    bool look = false;
+    if (has_idle) {
+      auto started = co_await imap.idle_start();
+      if (!started) {
+        receive_failed(run, started.failure());
+        co_return;
+      }
+      auto announced = co_await imap.idle_wait(std::min(until, Clock::now() + pulse));
+      if (!announced) {
+        receive_failed(run, announced.failure());
+        co_return;
+      }
+      auto done = co_await imap.idle_done();
+      if (!done) {
+        receive_failed(run, done.failure());
+        co_return;
+      }
+      look = *announced || *done;
+      if (run.accepted_at) pulse = std::min<Clock::duration>(pulse * 5 / 4, last_pulse);
+    } else {
+      co_await sleep_until(std::min(until, Clock::now() + poll));
+      look = true;
+    }
+    if (!look) continue;
+    auto scanned = co_await scan(run, imap, next, false, Clock::now(), secret, deletable);
+    if (!scanned) {
+      receive_failed(run, scanned.failure());
+      co_return;
+    }
+    next = *scanned;
+  }
+  if (!options.keep) {
+    auto deleted = co_await protocol::delete_messages(imap, deletable, uidplus);
+    if (!deleted) receive_failed(run, deleted.failure());
+  }
+
+  // Junk: where a spam filter would have put a probe (RFC 6154 \Junk).
+  if (!options.junk_folder.empty()) {
+    auto junk = co_await protocol::select_mailbox(imap, options.junk_folder, false);
+    if (junk) {
+      std::vector<std::uint32_t> junk_deletable;
+      auto scanned = co_await scan(run, imap, 1, true, Clock::now(), secret, junk_deletable);
+      if (!scanned) {
+        receive_failed(run, scanned.failure());
+      } else if (!options.keep) {
+        auto deleted = co_await protocol::delete_messages(imap, junk_deletable, uidplus);
+        if (!deleted) receive_failed(run, deleted.failure());
+      }
+    } else {
+      run.result.notes.push_back("no folder '" + options.junk_folder + "' to look for junk in");
+    }
+  }
+  co_await imap.logout();
+  co_await connection.close();
+}
+
+asio::awaitable<void> receive_pop3(Run& run, std::string secret) {
+  const auto& options = run.options;
+  auto executor = co_await asio::this_coro::executor;
+  run.receive_method = "POP3 polling";
+  std::vector<std::string> looked_at;  // UIDLs whose headers were read in this run
+  auto poll = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(options.poll_seconds));
+  for (;;) {
+    net::Connection connection(executor, run.deadline);
+    if (options.transcript) connection.set_transcript(&run.result.transcript);
+    protocol::Pop3Client pop3(connection);
+    auto opened = co_await open_session(run, connection, pop3);
+    if (!opened) {
+      receive_failed(run, opened.failure());
+      co_return;
+    }
+    run.receive_ok = true;
+    auto listed = co_await pop3.uidl();
+    if (!listed) {
+      receive_failed(run, listed.failure());
+      co_return;
+    }
+    for (const auto& entry : *listed) {
+      if (std::find(looked_at.begin(), looked_at.end(), entry.uid) != looked_at.end()) continue;
+      looked_at.push_back(entry.uid);
+      auto headers = co_await pop3.headers(entry.number);
+      if (!headers) {
+        receive_failed(run, headers.failure());
+        co_return;
+      }
+      std::optional<std::int64_t> arrival;
+      if (auto received = header_value(*headers, "Received")) {
+        auto semicolon = received->rfind(';');
+        if (semicolon != std::string::npos) arrival = parse_rfc5322_date(received->substr(semicolon + 1));
+      }
+      Sighting sighting{*headers, false, Clock::now(), arrival};
+      if (handle_sighting(run, sighting, secret) && !options.keep) {
+        auto deleted = co_await pop3.dele(entry.number);
+        if (!deleted) receive_failed(run, deleted.failure());
+      }
+    }
+    co_await pop3.quit();  // commits the deletions (RFC 1939 section 6)
+    co_await connection.close();
+    if (run.own_arrived() || !run.send_ok) co_return;
+    auto until = run.wait_until();
+    if (Clock::now() + poll >= until) co_return;
+    co_await sleep_until(Clock::now() + poll);
+  }
+}
+
+}  // namespace mailprobe::probes::roundtrip

@@ -1,0 +1,86 @@
+#pragma once
+// The shared state of one round-trip run, between its sending and its receiving halves
+// (internal to probes/roundtrip*.cpp).
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "probes/roundtrip.hpp"
+#include "probes/roundtrip_message.hpp"
+#include "probes/roundtrip_state.hpp"
+
+namespace mailprobe::probes::roundtrip {
+
+using Clock = std::chrono::steady_clock;
+
+// A probe of ours counted in this run.
+struct Arrival {
+  std::string id;
+  bool this_run = false;
+  bool late = false;       // it had been declared lost
+  bool junk = false;
+  double rtt_seconds = 0;
+  bool precise = false;    // measured on the monotonic clock, not from server dates
+  std::optional<double> outbound_seconds;  // reflector legs (two clocks)
+  std::optional<double> inbound_seconds;
+};
+
+struct Run {
+  Run(const RoundTripOptions& o, RoundTripState& s, core::ProbeResult& r, core::Deadline d,
+      boost::asio::any_io_executor executor)
+      : options(o), state(s), result(r), deadline(d), send_finished(executor) {
+    send_finished.expires_at(Clock::time_point::max());
+  }
+
+  const RoundTripOptions& options;
+  RoundTripState& state;
+  core::ProbeResult& result;
+  core::Deadline deadline;
+
+  // Sending half
+  std::string probe_id;
+  bool send_done = false;
+  bool send_ok = false;
+  std::optional<Clock::time_point> accepted_at;  // the final 250 after DATA
+  std::int64_t accepted_ms = 0;
+  boost::asio::steady_timer send_finished;  // cancelled when the sending half ends
+
+  // Receiving half
+  bool receive_ok = false;
+  std::string receive_method;  // "IMAP IDLE", "IMAP polling", "POP3 polling"
+  std::vector<Arrival> arrivals;
+  int foreign = 0;  // genuine probes in the mailbox that are not this check's
+
+  bool own_arrived() const;
+  // When this run stops waiting for its own message.
+  Clock::time_point wait_until() const;
+};
+
+// A message seen in the mailbox with its header fields.
+struct Sighting {
+  std::string headers;
+  bool junk = false;
+  Clock::time_point seen_at;
+  std::optional<std::int64_t> server_arrival_ms;  // INTERNALDATE or Received date
+};
+
+// Counts a sighting if it is one of this check's probes (or reflections); returns true
+// when the message is ours to delete.
+bool handle_sighting(Run& run, const Sighting& sighting, const std::string& secret);
+
+boost::asio::awaitable<void> send_probe(Run& run, std::string secret);
+boost::asio::awaitable<void> receive_imap(Run& run, std::string secret);
+boost::asio::awaitable<void> receive_pop3(Run& run, std::string secret);
+
+// Milliseconds since the epoch from an IMAP INTERNALDATE ("22-Nov-2026 12:00:00 +0000")
+// or an RFC 5322 date ("Sat, 22 Nov 2026 12:00:00 +0000").
+std::optional<std::int64_t> parse_internal_date(std::string_view text);
+std::optional<std::int64_t> parse_rfc5322_date(std::string_view text);
+
+}  // namespace mailprobe::probes::roundtrip
