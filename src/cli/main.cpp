@@ -12,6 +12,8 @@
 namespace {
 
 using mailprobe::cli::check_mailq;
+using mailprobe::cli::check_mailstore;
+using mailprobe::cli::check_mailstore_license;
 using mailprobe::cli::check_roundtrip;
 using mailprobe::cli::check_smtp;
 using mailprobe::cli::check_tcp_family;
@@ -23,10 +25,16 @@ struct Entry {
 };
 
 constexpr Entry plugins[] = {
-    {"check_smtp", check_smtp},       {"check_ssmtp", check_tcp_family},
-    {"check_pop", check_tcp_family},  {"check_spop", check_tcp_family},
-    {"check_imap", check_tcp_family}, {"check_simap", check_tcp_family},
-    {"check_tcp", check_tcp_family},  {"check_mailq", check_mailq},
+    {"check_smtp", check_smtp},
+    {"check_ssmtp", check_tcp_family},
+    {"check_pop", check_tcp_family},
+    {"check_spop", check_tcp_family},
+    {"check_imap", check_tcp_family},
+    {"check_simap", check_tcp_family},
+    {"check_tcp", check_tcp_family},
+    {"check_mailq", check_mailq},
+    {"check_mailstore", check_mailstore},
+    {"check_mailstore_license", check_mailstore_license},
     {"check_mail_roundtrip", check_roundtrip},
 };
 
@@ -47,7 +55,7 @@ int usage(FILE* out) {
       "Usage: mailprobe check <kind> [options]   run one check as a Nagios plugin\n"
       "       mailprobe --version\n"
       "\n"
-      "Kinds: smtp ssmtp pop spop imap simap tcp mailq roundtrip\n"
+      "Kinds: smtp ssmtp pop spop imap simap tcp mailq mailstore mailstore-license roundtrip\n"
       "Each is also installed as check_<kind> (a symlink to mailprobe); `mailprobe check\n"
       "<kind> --help` lists its options.\n",
       out);
@@ -73,14 +81,14 @@ int main(int argc, char** argv) {
   if (command == "check") {
     if (argc < 3) return usage(stderr);
     std::string name = std::string("check_") + argv[2];
-    // "mail-roundtrip" is check_mail_roundtrip.
+    // "mail-roundtrip" is check_mail_roundtrip, "mailstore-license" check_mailstore_license.
     for (auto& c : name)
       if (c == '-') c = '_';
     if (name == "check_roundtrip") name = "check_mail_roundtrip";
     if (auto plugin = find_plugin(name)) return plugin(name, argc - 2, argv + 2);
     std::fprintf(stdout,
                  "UNKNOWN - unknown check kind '%s' (kinds: smtp ssmtp pop spop imap "
-                 "simap tcp mailq roundtrip)\n",
+                 "simap tcp mailq mailstore mailstore-license roundtrip)\n",
                  argv[2]);
     return 3;
   }

@@ -14,6 +14,8 @@ inline constexpr const char* version = "mailprobe " MAILPROBE_VERSION;
 int check_smtp(const std::string& name, int argc, const char* const* argv);
 int check_tcp_family(const std::string& name, int argc, const char* const* argv);
 int check_mailq(const std::string& name, int argc, const char* const* argv);
+int check_mailstore(const std::string& name, int argc, const char* const* argv);
+int check_mailstore_license(const std::string& name, int argc, const char* const* argv);
 int check_roundtrip(const std::string& name, int argc, const char* const* argv);
 
 // Parses the command line: prints help or version (exit 0) or the error as an UNKNOWN line
