@@ -41,29 +41,6 @@ core::Outcome<std::string> load_or_create_secret(const std::string& path, bool m
   return read_secret_file(path);
 }
 
-core::Outcome<probes::TlsMode> tls_mode(const std::string& text, const std::string& option) {
-  if (text == "none") return probes::TlsMode::none;
-  if (text == "starttls") return probes::TlsMode::starttls;
-  if (text == "tls") return probes::TlsMode::implicit;
-  return core::Failure{"options", core::FailureKind::config,
-                       option + " '" + text + "': use none, starttls or tls"};
-}
-
-core::Outcome<std::string> password(const std::string& file, const std::string& env,
-                                    const std::string& who) {
-  if (!file.empty()) return read_secret_file(file);
-  if (!env.empty()) {
-    const char* value = std::getenv(env.c_str());
-    if (value == nullptr || *value == '\0') {
-      return core::Failure{"options", core::FailureKind::config,
-                           "environment variable " + env + " is not set"};
-    }
-    return std::string(value);
-  }
-  return core::Failure{"options", core::FailureKind::config,
-                       who + " needs a password file or environment variable"};
-}
-
 }  // namespace
 
 int check_roundtrip(const std::string& name, int argc, const char* const* argv) {
@@ -100,8 +77,9 @@ int check_roundtrip(const std::string& name, int argc, const char* const* argv) 
   app.value("--receive-password-file", receive_password_file, "File with the mailbox password");
   app.value("--receive-password-env", receive_password_env, "Environment variable with it");
   app.value("--mailbox", rt.mailbox, "IMAP mailbox to watch (default: INBOX)");
-  app.value("--junk-folder", junk_folder, "IMAP folder searched for junked probes (default: "
-                                          "Junk; empty: none)");
+  app.value("--junk-folder", junk_folder,
+            "IMAP folder searched for junked probes (default: "
+            "Junk; empty: none)");
   app.value("--junk-state", junk_state, "State when a probe was filed as junk (default: warn)");
   app.value("--ca-file", ca_file, "PEM file of trusted CAs (default: the system's)");
   app.flag("--insecure", insecure, "Do not verify certificates (reported in the output)");
@@ -114,7 +92,8 @@ int check_roundtrip(const std::string& name, int argc, const char* const* argv) 
   app.value("--lost-after", lost_after,
             "Seconds after which a probe that never arrived is lost (default: -c)");
   app.flag("--keep", rt.keep, "Leave arrived test messages in the mailbox");
-  app.flag("--reflector", rt.reflector, "--to reflects probes (mailprobe reflect): time its answer");
+  app.flag("--reflector", rt.reflector,
+           "--to reflects probes (mailprobe reflect): time its answer");
   app.value("-w,--warning", warning, "Round-trip seconds for WARNING (default: 120)");
   app.value("-c,--critical", critical, "Round-trip seconds for CRITICAL (default: 600)");
   app.value("-t,--timeout", timeout, "Seconds for the whole check (default: --wait + 30)");
@@ -126,13 +105,15 @@ int check_roundtrip(const std::string& name, int argc, const char* const* argv) 
   if (smtp_host.empty()) return error("--smtp-host is required");
   if (rt.from.empty() || rt.to.empty()) return error("--from and --to are required");
   if (receive_user.empty()) return error("--receive-user is required");
-  if (rt.wait_seconds <= 0 || rt.poll_seconds <= 0) return error("--wait and --poll-interval must be positive");
+  if (rt.wait_seconds <= 0 || rt.poll_seconds <= 0)
+    return error("--wait and --poll-interval must be positive");
   auto thresholds = core::Thresholds::parse(warning, critical);
   if (auto* message = std::get_if<std::string>(&thresholds)) return error(*message);
   rt.rtt = std::get<core::Thresholds>(thresholds);
   if (lost_after) {
     auto seconds = core::parse_number(*lost_after);
-    if (!seconds || *seconds <= 0) return error("--lost-after '" + *lost_after + "' is not a positive number");
+    if (!seconds || *seconds <= 0)
+      return error("--lost-after '" + *lost_after + "' is not a positive number");
     rt.lost_after_seconds = *seconds;
   } else if (auto seconds = core::parse_number(critical)) {
     rt.lost_after_seconds = *seconds;
@@ -147,9 +128,9 @@ int check_roundtrip(const std::string& name, int argc, const char* const* argv) 
   if (timeout == 0) timeout = rt.wait_seconds + 30;
   if (timeout <= rt.wait_seconds) return error("-t must be longer than --wait");
 
-  auto smtp_mode = tls_mode(smtp_tls, "--smtp-tls");
+  auto smtp_mode = parse_tls_mode(smtp_tls, "--smtp-tls");
   if (!smtp_mode) return error(smtp_mode.failure().message);
-  auto receive_mode = tls_mode(receive_tls, "--receive-tls");
+  auto receive_mode = parse_tls_mode(receive_tls, "--receive-tls");
   if (!receive_mode) return error(receive_mode.failure().message);
   if (receive_protocol == "imap") {
     rt.protocol = probes::ReceiveProtocol::imap;
@@ -161,7 +142,7 @@ int check_roundtrip(const std::string& name, int argc, const char* const* argv) 
   bool pop3 = rt.protocol == probes::ReceiveProtocol::pop3;
   PluginOptions smtp_options;
   smtp_options.host = smtp_host;
-  smtp_options.port = smtp_port != 0 ? smtp_port
+  smtp_options.port = smtp_port != 0                            ? smtp_port
                       : *smtp_mode == probes::TlsMode::implicit ? 465
                       : !smtp_user.empty()                      ? 587
                                                                 : 25;
@@ -173,7 +154,7 @@ int check_roundtrip(const std::string& name, int argc, const char* const* argv) 
   if (!smtp_tls_policy) return error(smtp_tls_policy.failure().message);
   PluginOptions receive_options = smtp_options;
   receive_options.host = receive_host.empty() ? smtp_host : receive_host;
-  receive_options.port = receive_port != 0 ? receive_port
+  receive_options.port = receive_port != 0                            ? receive_port
                          : *receive_mode == probes::TlsMode::implicit ? (pop3 ? 995 : 993)
                                                                       : (pop3 ? 110 : 143);
   auto receive_target = make_target(receive_options, 0);
@@ -185,11 +166,11 @@ int check_roundtrip(const std::string& name, int argc, const char* const* argv) 
   rt.receive = *receive_target;
   rt.receive_tls = *receive_tls_policy;
   if (!smtp_user.empty()) {
-    auto secret = password(smtp_password_file, smtp_password_env, "--smtp-user");
+    auto secret = secret_from(smtp_password_file, smtp_password_env, "--smtp-user");
     if (!secret) return error(secret.failure().message);
     rt.smtp_credentials = protocol::Credentials{smtp_user, *secret};
   }
-  auto receive_secret = password(receive_password_file, receive_password_env, "--receive-user");
+  auto receive_secret = secret_from(receive_password_file, receive_password_env, "--receive-user");
   if (!receive_secret) return error(receive_secret.failure().message);
   rt.receive_credentials = {receive_user, *receive_secret};
 

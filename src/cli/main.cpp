@@ -53,6 +53,7 @@ std::string base_name(const char* path) {
 int usage(FILE* out) {
   std::fputs(
       "Usage: mailprobe check <kind> [options]   run one check as a Nagios plugin\n"
+      "       mailprobe reflect [options] < message   answer a round-trip probe\n"
       "       mailprobe --version\n"
       "\n"
       "Kinds: smtp ssmtp pop spop imap simap tcp mailq mailstore mailstore-license roundtrip\n"
@@ -78,6 +79,7 @@ int main(int argc, char** argv) {
     std::puts(mailprobe::cli::version);
     return 0;
   }
+  if (command == "reflect") return mailprobe::cli::reflect("mailprobe reflect", argc - 1, argv + 1);
   if (command == "check") {
     if (argc < 3) return usage(stderr);
     std::string name = std::string("check_") + argv[2];

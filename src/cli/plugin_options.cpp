@@ -161,4 +161,27 @@ core::Outcome<OutputFormat> make_output_format(const PluginOptions& options) {
   return option_error("--output-format '" + options.output_format + "': use nagios or json");
 }
 
+core::Outcome<probes::TlsMode> parse_tls_mode(const std::string& text, const std::string& option) {
+  if (text == "none") return probes::TlsMode::none;
+  if (text == "starttls") return probes::TlsMode::starttls;
+  if (text == "tls") return probes::TlsMode::implicit;
+  return core::Failure{"options", core::FailureKind::config,
+                       option + " '" + text + "': use none, starttls or tls"};
+}
+
+core::Outcome<std::string> secret_from(const std::string& file, const std::string& env,
+                                       const std::string& who) {
+  if (!file.empty()) return read_secret_file(file);
+  if (!env.empty()) {
+    const char* value = std::getenv(env.c_str());
+    if (value == nullptr || *value == '\0') {
+      return core::Failure{"options", core::FailureKind::config,
+                           "environment variable " + env + " is not set"};
+    }
+    return std::string(value);
+  }
+  return core::Failure{"options", core::FailureKind::config,
+                       who + " needs a password file or environment variable"};
+}
+
 }  // namespace mailprobe::cli

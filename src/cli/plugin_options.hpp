@@ -62,6 +62,14 @@ core::Outcome<probes::TlsPolicy> make_tls_policy(const PluginOptions& options,
 core::Outcome<std::optional<protocol::Credentials>> make_credentials(const PluginOptions& options);
 core::Outcome<OutputFormat> make_output_format(const PluginOptions& options);
 
+// "none", "starttls", "tls" (the round trip's and the reflector's --*-tls options).
+core::Outcome<probes::TlsMode> parse_tls_mode(const std::string& text, const std::string& option);
+
+// A secret from a file or else an environment variable; `who` names the option that
+// needs it in the error.
+core::Outcome<std::string> secret_from(const std::string& file, const std::string& env,
+                                       const std::string& who);
+
 // Reads a secret from a file: the first line, without its line ending.
 core::Outcome<std::string> read_secret_file(const std::string& path);
 

@@ -17,6 +17,8 @@ int check_mailq(const std::string& name, int argc, const char* const* argv);
 int check_mailstore(const std::string& name, int argc, const char* const* argv);
 int check_mailstore_license(const std::string& name, int argc, const char* const* argv);
 int check_roundtrip(const std::string& name, int argc, const char* const* argv);
+// `mailprobe reflect`: not a plugin; exit codes for a mail system's pipe (0, or 75).
+int reflect(const std::string& name, int argc, const char* const* argv);
 
 // Parses the command line: prints help or version (exit 0) or the error as an UNKNOWN line
 // (exit 3) and returns that exit code; returns nullopt when the check should run.

@@ -1,7 +1,6 @@
 #include "probes/roundtrip.hpp"
 
 #include <algorithm>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -24,7 +23,9 @@ std::string roundtrip_check_key(const RoundTripOptions& options) {
 
 namespace {
 
-std::string seconds_text(double seconds) { return core::format_number(seconds, 3) + " s"; }
+std::string seconds_text(double seconds) {
+  return core::format_number(seconds, 3) + " s";
+}
 
 core::Metric metric(std::string name, double value, std::string unit) {
   return {std::move(name), value, std::move(unit), std::nullopt, std::nullopt, 0.0, std::nullopt};
@@ -34,10 +35,10 @@ void report(Run& run, int lost, const std::vector<StoredProbe>& outstanding) {
   auto& result = run.result;
   const auto& options = run.options;
   auto now_ms = unix_ms(std::chrono::system_clock::now());
-  result.metrics.push_back({"send_ok", run.send_ok ? 100.0 : 0.0, "%", std::nullopt,
-                            std::nullopt, 0.0, 100.0});
-  result.metrics.push_back({"receive_ok", run.receive_ok ? 100.0 : 0.0, "%", std::nullopt,
-                            std::nullopt, 0.0, 100.0});
+  result.metrics.push_back(
+      {"send_ok", run.send_ok ? 100.0 : 0.0, "%", std::nullopt, std::nullopt, 0.0, 100.0});
+  result.metrics.push_back(
+      {"receive_ok", run.receive_ok ? 100.0 : 0.0, "%", std::nullopt, std::nullopt, 0.0, 100.0});
   result.metrics.push_back(metric("outstanding", static_cast<double>(outstanding.size()), ""));
   result.metrics.push_back(metric("lost", lost, ""));
 
@@ -50,21 +51,24 @@ void report(Run& run, int lost, const std::vector<StoredProbe>& outstanding) {
   if (own != nullptr) {
     result.metrics.push_back({"rtt", own->rtt_seconds, "s", options.rtt.warning,
                               options.rtt.critical, 0.0, std::nullopt});
-    if (own->outbound_seconds) result.metrics.push_back(metric("outbound", *own->outbound_seconds, "s"));
-    if (own->inbound_seconds) result.metrics.push_back(metric("inbound", *own->inbound_seconds, "s"));
+    if (own->outbound_seconds)
+      result.metrics.push_back(metric("outbound", *own->outbound_seconds, "s"));
+    if (own->inbound_seconds)
+      result.metrics.push_back(metric("inbound", *own->inbound_seconds, "s"));
   }
   result.metrics.push_back(metric("late", late, ""));
 
   // The headline.
   if (own != nullptr) {
-    result.summary = "round trip " + seconds_text(own->rtt_seconds) + " (" + run.receive_method + ")";
+    result.summary =
+        "round trip " + seconds_text(own->rtt_seconds) + " (" + run.receive_method + ")";
     if (own->outbound_seconds && own->inbound_seconds) {
       result.summary += ", out " + seconds_text(*own->outbound_seconds) + " and in " +
                         seconds_text(*own->inbound_seconds) + " by two clocks";
     }
   } else if (run.send_ok && run.receive_ok) {
-    result.summary = "sent; not arrived within " + seconds_text(options.wait_seconds) +
-                     " (outstanding)";
+    result.summary =
+        "sent; not arrived within " + seconds_text(options.wait_seconds) + " (outstanding)";
   } else if (!run.send_ok && run.receive_ok) {
     result.summary = "the test message could not be sent";
   } else if (run.send_ok) {
@@ -78,6 +82,7 @@ void report(Run& run, int lost, const std::vector<StoredProbe>& outstanding) {
     core::Subcheck check;
     check.state = options.rtt.evaluate(arrival.rtt_seconds);
     std::string who = arrival.this_run ? "this run's probe" : "probe " + arrival.id.substr(0, 8);
+    if (options.reflector) who = "the reflection of " + who;
     check.summary = who + " arrived" + (arrival.junk ? " in " + options.junk_folder : "") +
                     " after " + seconds_text(arrival.rtt_seconds) +
                     (arrival.precise ? "" : " (from the server's arrival date)");
@@ -92,11 +97,11 @@ void report(Run& run, int lost, const std::vector<StoredProbe>& outstanding) {
     result.subchecks.push_back(check);
   }
   if (lost > 0) {
-    result.subchecks.push_back(
-        {core::State::critical,
-         std::to_string(lost) + (lost == 1 ? " probe" : " probes") + " lost: not arrived within " +
-             seconds_text(options.lost_after_seconds),
-         {}});
+    result.subchecks.push_back({core::State::critical,
+                                std::to_string(lost) + (lost == 1 ? " probe" : " probes") +
+                                    " lost: not arrived within " +
+                                    seconds_text(options.lost_after_seconds),
+                                {}});
   }
   // A probe still on its way longer than the thresholds allow is slow already.
   for (const auto& probe : outstanding) {
@@ -105,7 +110,9 @@ void report(Run& run, int lost, const std::vector<StoredProbe>& outstanding) {
     auto state = options.rtt.evaluate(age);
     if (state == core::State::ok) continue;
     result.subchecks.push_back(
-        {state, "probe " + probe.id.substr(0, 8) + " sent " + seconds_text(age) + " ago has not arrived", {}});
+        {state,
+         "probe " + probe.id.substr(0, 8) + " sent " + seconds_text(age) + " ago has not arrived",
+         {}});
   }
   if (run.foreign > 0) {
     result.notes.push_back(std::to_string(run.foreign) +
@@ -127,7 +134,8 @@ asio::awaitable<core::ProbeResult> probe_roundtrip(RoundTripOptions options,
     co_return result;
   }
   auto now = std::chrono::system_clock::now();
-  auto lost_after = std::chrono::milliseconds(static_cast<std::int64_t>(options.lost_after_seconds * 1000));
+  auto lost_after =
+      std::chrono::milliseconds(static_cast<std::int64_t>(options.lost_after_seconds * 1000));
   // Before anything else: what has been on its way too long is lost, and stays counted
   // in this run even if this run's own probe arrives at once.
   auto lost = state->declare_lost(unix_ms(now - lost_after), unix_ms(now));

@@ -3,10 +3,9 @@
 // IMAP or POP3 mailbox, remembering earlier runs' messages in a state file (eG's Mail test,
 // Email Scout's round trip, optionally through a reflector).
 
+#include <boost/asio/awaitable.hpp>
 #include <optional>
 #include <string>
-
-#include <boost/asio/awaitable.hpp>
 
 #include "core/deadline.hpp"
 #include "core/range.hpp"
@@ -35,15 +34,15 @@ struct RoundTripOptions {
   std::string junk_folder = "Junk";  // empty: do not look there
   core::State junk_state = core::State::warning;
   // Timing
-  double wait_seconds = 30;          // how long this run waits for its own message
-  double poll_seconds = 1;           // POP3, and IMAP without IDLE
-  double lost_after_seconds = 600;   // a probe older than this that never came is lost
-  core::Thresholds rtt;              // -w, -c on round-trip time (seconds)
+  double wait_seconds = 30;         // how long this run waits for its own message
+  double poll_seconds = 1;          // POP3, and IMAP without IDLE
+  double lost_after_seconds = 600;  // a probe older than this that never came is lost
+  core::Thresholds rtt;             // -w, -c on round-trip time (seconds)
   // Memory and identity
   std::string state_file;
-  std::string secret;                // HMAC key shared with a reflector
-  bool keep = false;                 // leave arrived test messages in the mailbox
-  bool reflector = false;            // `to` reflects: wait for the reflection
+  std::string secret;      // HMAC key shared with a reflector
+  bool keep = false;       // leave arrived test messages in the mailbox
+  bool reflector = false;  // `to` reflects: wait for the reflection
   bool transcript = false;
 };
 

@@ -42,9 +42,11 @@ bool equal_constant_time(std::string_view a, std::string_view b) {
 std::optional<std::string> field(std::string_view value, std::string_view key) {
   std::size_t pos = 0;
   while (pos < value.size()) {
-    while (pos < value.size() && value[pos] == ' ') ++pos;
+    while (pos < value.size() && value[pos] == ' ')
+      ++pos;
     auto end = value.find(' ', pos);
-    auto word = value.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
+    auto word =
+        value.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
     if (word.size() > key.size() && word.substr(0, key.size()) == key && word[key.size()] == '=') {
       return std::string(word.substr(key.size() + 1));
     }
@@ -86,13 +88,13 @@ std::string new_probe_id() {
 }
 
 std::string sign_probe(const ProbeToken& token, std::string_view secret) {
-  return hmac_hex(secret, "v1|probe|" + token.id + "|" + std::to_string(token.sent_ms) + "|" +
-                              token.reply_to);
+  return hmac_hex(
+      secret, "v1|probe|" + token.id + "|" + std::to_string(token.sent_ms) + "|" + token.reply_to);
 }
 
 std::string sign_reflection(const ReflectionToken& token, std::string_view secret) {
-  return hmac_hex(secret, "v1|reflection|" + token.id + "|" + std::to_string(token.sent_ms) +
-                              "|" + std::to_string(token.seen_ms));
+  return hmac_hex(secret, "v1|reflection|" + token.id + "|" + std::to_string(token.sent_ms) + "|" +
+                              std::to_string(token.seen_ms));
 }
 
 bool verify_probe(const ProbeToken& token, std::string_view secret) {
@@ -104,8 +106,8 @@ bool verify_reflection(const ReflectionToken& token, std::string_view secret) {
 }
 
 std::string format_probe_token(const ProbeToken& token) {
-  return "v1 id=" + token.id + " sent=" + std::to_string(token.sent_ms) + " reply=" +
-         token.reply_to + " mac=" + token.mac;
+  return "v1 id=" + token.id + " sent=" + std::to_string(token.sent_ms) +
+         " reply=" + token.reply_to + " mac=" + token.mac;
 }
 
 std::string format_reflection_token(const ReflectionToken& token) {
@@ -217,8 +219,8 @@ ProbeMessage make_probe(std::string_view from, std::string_view to, std::string_
   return message;
 }
 
-std::string make_reflection(const ProbeToken& probe, std::string_view from,
-                            std::string_view secret, std::chrono::system_clock::time_point seen) {
+std::string make_reflection(const ProbeToken& probe, std::string_view from, std::string_view secret,
+                            std::chrono::system_clock::time_point seen) {
   ReflectionToken token;
   token.id = probe.id;
   token.sent_ms = probe.sent_ms;
@@ -231,8 +233,8 @@ std::string make_reflection(const ProbeToken& probe, std::string_view from,
          format_reflection_token(token) + "\r\n" +
          // RFC 3834 section 5: an automatic answer, never to be answered automatically.
          "Auto-Submitted: auto-replied\r\n" + "MIME-Version: 1.0\r\n" +
-         "Content-Type: text/plain; charset=us-ascii\r\n" + "\r\n" +
-         "Reflected by mailprobe at " + std::to_string(token.seen_ms) + " ms UTC.\r\n";
+         "Content-Type: text/plain; charset=us-ascii\r\n" + "\r\n" + "Reflected by mailprobe at " +
+         std::to_string(token.seen_ms) + " ms UTC.\r\n";
 }
 
 }  // namespace mailprobe::probes

@@ -20,10 +20,10 @@ inline constexpr const char* probe_header = "X-Mailprobe-Probe";
 inline constexpr const char* reflection_header = "X-Mailprobe-Reflection";
 
 struct ProbeToken {
-  std::string id;          // 16 random bytes, hex
+  std::string id;            // 16 random bytes, hex
   std::int64_t sent_ms = 0;  // Unix time in milliseconds when the probe was made
-  std::string reply_to;    // where a reflector sends its answer
-  std::string mac;         // hex HMAC-SHA256
+  std::string reply_to;      // where a reflector sends its answer
+  std::string mac;           // hex HMAC-SHA256
 };
 
 struct ReflectionToken {
@@ -64,8 +64,8 @@ ProbeMessage make_probe(std::string_view from, std::string_view to, std::string_
                         std::chrono::system_clock::time_point now);
 
 // The reflector's answer to `probe`, sent from `from` to the probe's reply address.
-std::string make_reflection(const ProbeToken& probe, std::string_view from,
-                            std::string_view secret, std::chrono::system_clock::time_point seen);
+std::string make_reflection(const ProbeToken& probe, std::string_view from, std::string_view secret,
+                            std::chrono::system_clock::time_point seen);
 
 // "Sat, 22 Nov 2026 12:00:00 +0000" (RFC 5322 section 3.3).
 std::string rfc5322_date(std::chrono::system_clock::time_point when);

@@ -2,16 +2,16 @@
 // Junk), time this run's own from the moment the server announces it, count earlier runs'
 // with their server arrival dates, delete what was counted and nothing else.
 
-#include <algorithm>
-#include <sstream>
+#include <date/date.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <date/date.h>
+#include <sstream>
 
 #include "net/connection.hpp"
 #include "probes/roundtrip_run.hpp"
@@ -56,15 +56,18 @@ asio::awaitable<core::Status> open_session(Run& run, net::Connection& connection
 }  // namespace
 
 std::optional<std::int64_t> parse_internal_date(std::string_view text) {
-  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  while (!text.empty() && text.front() == ' ')
+    text.remove_prefix(1);
   return parse_with(text, "%d-%b-%Y %H:%M:%S %z");
 }
 
 std::optional<std::int64_t> parse_rfc5322_date(std::string_view text) {
-  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  while (!text.empty() && text.front() == ' ')
+    text.remove_prefix(1);
   auto comma = text.find(',');
   if (comma != std::string_view::npos && comma < 5) text.remove_prefix(comma + 1);
-  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  while (!text.empty() && text.front() == ' ')
+    text.remove_prefix(1);
   return parse_with(text, "%d %b %Y %H:%M:%S %z");
 }
 
@@ -77,8 +80,8 @@ Clock::time_point Run::wait_until() const {
       std::chrono::duration<double>(options.wait_seconds));
   auto from = accepted_at ? *accepted_at : Clock::now();
   // Keep a little of the deadline for deleting, logging out and reporting.
-  auto latest = deadline.at() - std::min<Clock::duration>(deadline.budget() / 10,
-                                                           std::chrono::seconds(5));
+  auto latest =
+      deadline.at() - std::min<Clock::duration>(deadline.budget() / 10, std::chrono::seconds(5));
   return std::min(from + wait, latest);
 }
 
@@ -109,20 +112,25 @@ bool handle_sighting(Run& run, const Sighting& sighting, const std::string& secr
   arrival.junk = sighting.junk;
   arrival.this_run = id == run.probe_id && run.accepted_at.has_value();
   std::int64_t arrived_ms = 0;
-  if (arrival.this_run) {
+  // This run's probe is timed on the monotonic clock when it was watched for; one found
+  // elsewhere (Junk, looked at only at the end) is timed like an earlier run's.
+  if (arrival.this_run && !sighting.junk) {
     // Monotonic clock, both ends in this process.
     arrival.rtt_seconds = std::max(0.0, core::seconds(sighting.seen_at - *run.accepted_at));
     arrival.precise = true;
     arrived_ms = run.accepted_ms + static_cast<std::int64_t>(arrival.rtt_seconds * 1000);
   } else {
     // An earlier run's probe: it arrived when the server says, not when we looked.
-    arrived_ms = sighting.server_arrival_ms
-                     ? *sighting.server_arrival_ms
-                     : unix_ms(std::chrono::system_clock::now());
-    arrival.rtt_seconds = std::max<double>(0.0, static_cast<double>(arrived_ms - (*stored)->sent_ms) / 1000.0);
+    arrived_ms = sighting.server_arrival_ms ? *sighting.server_arrival_ms
+                                            : unix_ms(std::chrono::system_clock::now());
+    arrival.rtt_seconds =
+        std::max<double>(0.0, static_cast<double>(arrived_ms - (*stored)->sent_ms) / 1000.0);
   }
   if (reflection) {
-    arrival.outbound_seconds = static_cast<double>(reflection->seen_ms - reflection->sent_ms) / 1000.0;
+    // From the SMTP server's 250 to the reflector's clock, and from there to the arrival:
+    // two clocks each, so a skew between them shifts time from one leg to the other.
+    auto accepted_ms = arrival.this_run ? run.accepted_ms : (*stored)->sent_ms;
+    arrival.outbound_seconds = static_cast<double>(reflection->seen_ms - accepted_ms) / 1000.0;
     arrival.inbound_seconds = static_cast<double>(arrived_ms - reflection->seen_ms) / 1000.0;
   }
   auto claimed = run.state.claim_arrival(id, arrived_ms, arrival.rtt_seconds, arrival.junk);
@@ -331,7 +339,8 @@ asio::awaitable<void> receive_pop3(Run& run, std::string secret) {
       std::optional<std::int64_t> arrival;
       if (auto received = header_value(*headers, "Received")) {
         auto semicolon = received->rfind(';');
-        if (semicolon != std::string::npos) arrival = parse_rfc5322_date(received->substr(semicolon + 1));
+        if (semicolon != std::string::npos)
+          arrival = parse_rfc5322_date(received->substr(semicolon + 1));
       }
       Sighting sighting{*headers, false, Clock::now(), arrival};
       if (handle_sighting(run, sighting, secret) && !options.keep) {

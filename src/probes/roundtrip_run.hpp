@@ -2,14 +2,13 @@
 // The shared state of one round-trip run, between its sending and its receiving halves
 // (internal to probes/roundtrip*.cpp).
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "probes/roundtrip.hpp"
 #include "probes/roundtrip_message.hpp"
@@ -23,10 +22,10 @@ using Clock = std::chrono::steady_clock;
 struct Arrival {
   std::string id;
   bool this_run = false;
-  bool late = false;       // it had been declared lost
+  bool late = false;  // it had been declared lost
   bool junk = false;
   double rtt_seconds = 0;
-  bool precise = false;    // measured on the monotonic clock, not from server dates
+  bool precise = false;                    // measured on the monotonic clock, not from server dates
   std::optional<double> outbound_seconds;  // reflector legs (two clocks)
   std::optional<double> inbound_seconds;
 };

@@ -91,7 +91,8 @@ int run(sqlite3* db, const char* sql, bool& ok, const Args&... args) {
     ++index;
     using T = std::decay_t<decltype(value)>;
     if constexpr (std::is_same_v<T, std::string>) {
-      sqlite3_bind_text(raw, index, value.c_str(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+      sqlite3_bind_text(raw, index, value.c_str(), static_cast<int>(value.size()),
+                        SQLITE_TRANSIENT);
     } else if constexpr (std::is_same_v<T, double>) {
       sqlite3_bind_double(raw, index, value);
     } else if constexpr (std::is_same_v<T, std::optional<std::int64_t>>) {
@@ -113,9 +114,8 @@ int run(sqlite3* db, const char* sql, bool& ok, const Args&... args) {
 
 core::Status RoundTripState::record_sending(const std::string& id, std::int64_t sent_ms) {
   bool ok = false;
-  run(db_.get(),
-      "INSERT INTO probes (id, check_key, state, sent_ms) VALUES (?, ?, 'sending', ?)", ok, id,
-      check_key_, sent_ms);
+  run(db_.get(), "INSERT INTO probes (id, check_key, state, sent_ms) VALUES (?, ?, 'sending', ?)",
+      ok, id, check_key_, sent_ms);
   if (!ok) return error("cannot record a probe");
   return core::success();
 }
@@ -164,12 +164,12 @@ core::Outcome<std::optional<StoredProbe>> RoundTripState::lookup(const std::stri
 core::Outcome<bool> RoundTripState::claim_arrival(const std::string& id, std::int64_t arrived_ms,
                                                   double rtt_seconds, bool junk) {
   bool ok = false;
-  int changed = run(db_.get(),
-                    "UPDATE probes SET state = CASE state WHEN 'lost' THEN 'late' ELSE 'arrived' "
-                    "END, arrived_ms = ?, rtt_seconds = ?, junk = ? "
-                    "WHERE id = ? AND check_key = ? AND state IN ('sending', 'pending', 'lost')",
-                    ok, arrived_ms, rtt_seconds, static_cast<std::int64_t>(junk ? 1 : 0), id,
-                    check_key_);
+  int changed =
+      run(db_.get(),
+          "UPDATE probes SET state = CASE state WHEN 'lost' THEN 'late' ELSE 'arrived' "
+          "END, arrived_ms = ?, rtt_seconds = ?, junk = ? "
+          "WHERE id = ? AND check_key = ? AND state IN ('sending', 'pending', 'lost')",
+          ok, arrived_ms, rtt_seconds, static_cast<std::int64_t>(junk ? 1 : 0), id, check_key_);
   if (!ok) return error("cannot record an arrival");
   return changed == 1;
 }
@@ -217,7 +217,15 @@ core::Status RoundTripState::prune(std::int64_t cutoff_ms) {
   return core::success();
 }
 
-core::Outcome<bool> RoundTripState::remember_reflected(const std::string& id, std::int64_t seen_ms) {
+core::Status RoundTripState::forget_reflected(const std::string& id) {
+  bool ok = false;
+  run(db_.get(), "DELETE FROM reflected WHERE id = ?", ok, id);
+  if (!ok) return error("cannot forget a reflected probe");
+  return core::success();
+}
+
+core::Outcome<bool> RoundTripState::remember_reflected(const std::string& id,
+                                                       std::int64_t seen_ms) {
   bool ok = false;
   int changed = run(db_.get(), "INSERT OR IGNORE INTO reflected (id, seen_ms) VALUES (?, ?)", ok,
                     id, seen_ms);

@@ -54,6 +54,8 @@ class RoundTripState {
   // The reflector's memory of probes it answered, against replays.
   // True when `id` was not seen before (and is now recorded).
   core::Outcome<bool> remember_reflected(const std::string& id, std::int64_t seen_ms);
+  // Undoes remember_reflected when the reflection could not be sent.
+  core::Status forget_reflected(const std::string& id);
 
  private:
   struct Closer {

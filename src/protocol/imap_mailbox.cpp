@@ -28,7 +28,8 @@ std::vector<std::uint32_t> parse_search_response(std::string_view text) {
   if (text.rfind("SEARCH", 0) != 0) return uids;
   text.remove_prefix(6);
   while (!text.empty()) {
-    while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+    while (!text.empty() && text.front() == ' ')
+      text.remove_prefix(1);
     std::uint32_t value = 0;
     auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (ec != std::errc{} || ptr == text.data()) break;
@@ -57,12 +58,13 @@ bool parse_fetch_response(const ImapResponse& response, FetchedHeaders& out) {
 
 std::string uid_set(const std::vector<std::uint32_t>& uids) {
   std::string set;
-  for (auto uid : uids) set += (set.empty() ? "" : ",") + std::to_string(uid);
+  for (auto uid : uids)
+    set += (set.empty() ? "" : ",") + std::to_string(uid);
   return set;
 }
 
-asio::awaitable<core::Outcome<MailboxStatus>> select_mailbox(ImapClient& imap,
-                                                             std::string mailbox, bool read_only) {
+asio::awaitable<core::Outcome<MailboxStatus>> select_mailbox(ImapClient& imap, std::string mailbox,
+                                                             bool read_only) {
   std::vector<ImapArgument> arguments;
   arguments.push_back({std::move(mailbox), true, false});
   auto exchange = co_await imap.command(read_only ? "EXAMINE" : "SELECT", std::move(arguments),
@@ -76,7 +78,8 @@ asio::awaitable<core::Outcome<MailboxStatus>> select_mailbox(ImapClient& imap,
       std::from_chars(text.data(), text.data() + text.size(), status.exists);
     }
     if (auto next = number_after(response.code, "UIDNEXT ")) status.uid_next = *next;
-    if (auto validity = number_after(response.code, "UIDVALIDITY ")) status.uid_validity = *validity;
+    if (auto validity = number_after(response.code, "UIDVALIDITY "))
+      status.uid_validity = *validity;
   }
   co_return status;
 }
@@ -90,8 +93,8 @@ asio::awaitable<core::Outcome<std::vector<std::uint32_t>>> search_header(ImapCli
   arguments.push_back({"HEADER", false, false});
   arguments.push_back({std::move(field), true, false});
   arguments.push_back({std::string(), true, false});
-  auto exchange = co_await imap.command("UID SEARCH", std::move(arguments),
-                                        {"search", "the reply to SEARCH"});
+  auto exchange =
+      co_await imap.command("UID SEARCH", std::move(arguments), {"search", "the reply to SEARCH"});
   if (!exchange) co_return exchange.failure();
   if (!exchange->done.ok()) co_return completion("SEARCH failed", exchange->done);
   std::vector<std::uint32_t> uids;
@@ -110,10 +113,10 @@ asio::awaitable<core::Outcome<std::vector<FetchedHeaders>>> fetch_headers(
   if (uids.empty()) co_return messages;
   std::vector<ImapArgument> arguments;
   arguments.push_back({uid_set(uids), false, false});
-  arguments.push_back({"(UID INTERNALDATE BODY.PEEK[HEADER.FIELDS (" + fields + ")])", false,
-                       false});
-  auto exchange = co_await imap.command("UID FETCH", std::move(arguments),
-                                        {"fetch", "the reply to FETCH"});
+  arguments.push_back(
+      {"(UID INTERNALDATE BODY.PEEK[HEADER.FIELDS (" + fields + ")])", false, false});
+  auto exchange =
+      co_await imap.command("UID FETCH", std::move(arguments), {"fetch", "the reply to FETCH"});
   if (!exchange) co_return exchange.failure();
   if (!exchange->done.ok()) co_return completion("FETCH failed", exchange->done);
   for (const auto& response : exchange->untagged) {
@@ -131,15 +134,15 @@ asio::awaitable<core::Outcome<bool>> delete_messages(ImapClient& imap,
   store.push_back({uid_set(uids), false, false});
   store.push_back({"+FLAGS.SILENT", false, false});
   store.push_back({"(\\Deleted)", false, false});
-  auto stored = co_await imap.command("UID STORE", std::move(store),
-                                      {"delete", "the reply to STORE"});
+  auto stored =
+      co_await imap.command("UID STORE", std::move(store), {"delete", "the reply to STORE"});
   if (!stored) co_return stored.failure();
   if (!stored->done.ok()) co_return completion("STORE \\Deleted failed", stored->done);
   if (!uidplus) co_return false;
   std::vector<ImapArgument> expunge;
   expunge.push_back({uid_set(uids), false, false});
-  auto expunged = co_await imap.command("UID EXPUNGE", std::move(expunge),
-                                        {"delete", "the reply to EXPUNGE"});
+  auto expunged =
+      co_await imap.command("UID EXPUNGE", std::move(expunge), {"delete", "the reply to EXPUNGE"});
   if (!expunged) co_return expunged.failure();
   if (!expunged->done.ok()) co_return completion("UID EXPUNGE failed", expunged->done);
   co_return true;

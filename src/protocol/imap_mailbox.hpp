@@ -18,8 +18,8 @@ struct MailboxStatus {
 };
 
 // SELECT (or EXAMINE when `read_only`).
-asio::awaitable<core::Outcome<MailboxStatus>> select_mailbox(ImapClient& imap,
-                                                             std::string mailbox, bool read_only);
+asio::awaitable<core::Outcome<MailboxStatus>> select_mailbox(ImapClient& imap, std::string mailbox,
+                                                             bool read_only);
 
 // UID SEARCH for messages that have the header `field` (an empty search string matches
 // every message with the field, RFC 9051 section 6.4.4), with UID `first_uid` or above.

@@ -1,8 +1,8 @@
 #include "protocol/pop3_client.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cctype>
+#include <charconv>
 
 namespace mailprobe::protocol {
 
@@ -160,7 +160,8 @@ asio::awaitable<core::Outcome<std::string>> Pop3Client::headers(std::uint32_t nu
   auto lines = co_await read_multiline(step);
   if (!lines) co_return lines.failure();
   std::string header;
-  for (const auto& line : *lines) header += line + "\r\n";
+  for (const auto& line : *lines)
+    header += line + "\r\n";
   co_return header;
 }
 

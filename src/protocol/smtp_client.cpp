@@ -114,12 +114,12 @@ asio::awaitable<core::Status> SmtpClient::quit() {
 asio::awaitable<core::Outcome<SmtpReply>> SmtpClient::send_mail(std::string_view from,
                                                                 std::string_view to,
                                                                 std::string_view message) {
-  auto mail = co_await command("MAIL FROM:<" + std::string(from) + ">",
-                               {"mail", "the reply to MAIL FROM"});
+  auto mail =
+      co_await command("MAIL FROM:<" + std::string(from) + ">", {"mail", "the reply to MAIL FROM"});
   if (!mail) co_return mail.failure();
   if (mail->code != 250) co_return rejected("mail", "MAIL FROM rejected", *mail);
-  auto rcpt = co_await command("RCPT TO:<" + std::string(to) + ">",
-                               {"rcpt", "the reply to RCPT TO"});
+  auto rcpt =
+      co_await command("RCPT TO:<" + std::string(to) + ">", {"rcpt", "the reply to RCPT TO"});
   if (!rcpt) co_return rcpt.failure();
   if (rcpt->code != 250 && rcpt->code != 251) co_return rejected("rcpt", "RCPT TO rejected", *rcpt);
   auto data = co_await command("DATA", {"data", "the reply to DATA"});

@@ -125,6 +125,10 @@ LAB_ODD_USER=odd@$DOMAIN
 LAB_ODD_PASSWORD_FILE=$s/odd.password
 LAB_JUNK_USER=junk@$DOMAIN
 LAB_JUNK_PASSWORD_FILE=$s/junk.password
+LAB_PROBE_USER=probe@$DOMAIN
+LAB_PROBE_PASSWORD_FILE=$s/probe.password
+LAB_REFLECTOR=reflector@$DOMAIN
+LAB_REFLECTOR_SECRET_FILE=$s/reflector.secret
 LAB_POSTFIX_CONFIG_DIR=$PF_DIR
 LAB_DOVECOT_CONFIG=$DC_CONF
 LAB_DOVECOT_LOG=$LOGS/dovecot-info.log
@@ -152,5 +156,32 @@ prepare() {
   render "$HERE/master.cf.in" "$PF_DIR/master.cf"
   backdate "$PF_DIR/main.cf" "$PF_DIR/master.cf"
   make_users
+  make_reflector
   write_env
+}
+
+# reflector@ is answered by mailprobe's reflector (`mailprobe reflect`), through a Postfix
+# pipe transport. The binary is $MAILPROBE_BIN at `lab up` time; without it, mail to
+# reflector@ waits in the queue (the wrapper exits 75, EX_TEMPFAIL).
+make_reflector() {
+  local bin=${MAILPROBE_BIN:-}
+  mkdir -p "$DIR/bin" "$DIR/reflector"
+  chown mail:mail "$DIR/reflector"
+  if [[ ! -s $SECRETS/reflector.secret ]]; then
+    (umask 077 && openssl rand -hex 32 >"$SECRETS/reflector.secret")
+  fi
+  # The pipe runs as the mail user: it may read the secret, nothing else in secrets/.
+  chgrp mail "$SECRETS/reflector.secret"
+  chmod 0640 "$SECRETS/reflector.secret"
+  chmod 0711 "$SECRETS"
+  cat >"$DIR/bin/reflect" <<SH
+#!/bin/sh
+# Written by tests/lab/lab: hands each message for reflector@ to mailprobe's reflector.
+[ -x "$bin" ] || exit 75
+exec "$bin" reflect --smtp-host 127.0.0.1 --smtp-port $SMTP_PORT --from reflector@$DOMAIN \
+  --secret-file $SECRETS/reflector.secret --state-file $DIR/reflector/state.sqlite
+SH
+  chmod 0755 "$DIR/bin/reflect"
+  printf 'reflector@%s mailprobe-reflect:\n' "$DOMAIN" >"$PF_DIR/transport"
+  backdate "$PF_DIR/transport"
 }

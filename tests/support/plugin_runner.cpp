@@ -1,5 +1,6 @@
 #include "support/plugin_runner.hpp"
 
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,11 +41,16 @@ std::string required_env(const char* name) {
 }
 
 PluginRun spawn(const std::string& path, const std::vector<std::string>& argv,
-                const std::map<std::string, std::string>& environment) {
+                const std::map<std::string, std::string>& environment,
+                const std::string& input = {}) {
   int fds[2];
   if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  // Standard input: the given text, through a temporary file (no second pipe to pump).
+  auto input_path = std::string("/tmp/mailprobe-test-input-") + std::to_string(::getpid());
+  { std::ofstream(input_path, std::ios::binary) << input; }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, input_path.c_str(), O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
   posix_spawn_file_actions_addclose(&actions, fds[0]);
   std::vector<std::string> env;
@@ -78,6 +84,7 @@ PluginRun spawn(const std::string& path, const std::vector<std::string>& argv,
   ::close(fds[0]);
   int status = 0;
   ::waitpid(pid, &status, 0);
+  ::unlink(input_path.c_str());
   run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return run;
 }
@@ -86,6 +93,14 @@ PluginRun spawn(const std::string& path, const std::vector<std::string>& argv,
 PluginRun run_plugin(const std::vector<std::string>& argv,
                      const std::map<std::string, std::string>& environment) {
   return spawn(required_env("MAILPROBE_BIN_DIR") + "/" + argv.at(0), argv, environment);
+}
+
+PluginRun run_plugin_with_input(const std::vector<std::string>& argv, const std::string& input) {
+  return spawn(required_env("MAILPROBE_BIN_DIR") + "/" + argv.at(0), argv, {}, input);
+}
+
+PluginRun run_program(const std::vector<std::string>& argv, const std::string& input) {
+  return spawn(argv.at(0), argv, {}, input);
 }
 
 const std::map<std::string, std::string>& lab() {

@@ -18,6 +18,11 @@ struct PluginRun {
 // directory named by $MAILPROBE_BIN_DIR. Aborts the test run if that is not set.
 PluginRun run_plugin(const std::vector<std::string>& argv,
                      const std::map<std::string, std::string>& environment = {});
+// The same, with `input` on standard input (mailprobe reflect reads a message there).
+PluginRun run_plugin_with_input(const std::vector<std::string>& argv, const std::string& input);
+
+// Runs a program of the system (doveadm, sendmail) with arguments; output and exit code.
+PluginRun run_program(const std::vector<std::string>& argv, const std::string& input = {});
 
 // The lab's lab.env, read once from the file named by $MAILPROBE_LAB_ENV.
 const std::map<std::string, std::string>& lab();

@@ -1,0 +1,153 @@
+// The round-trip message format and state, without a mail server: tokens that a
+// reflector can trust, and a state file in which each arrival is counted once.
+
+#include <gtest/gtest.h>
+
+#include "probes/roundtrip_message.hpp"
+#include "probes/roundtrip_run.hpp"
+#include "probes/roundtrip_state.hpp"
+#include "support/test_pki.hpp"
+
+namespace mailprobe::probes {
+namespace {
+
+using namespace std::chrono_literals;
+const std::string secret = "0123456789abcdef-shared";
+const auto when = std::chrono::system_clock::time_point(std::chrono::milliseconds(1795350209655));
+
+TEST(RoundTripMessage, ProbeCarriesAVerifiableToken) {
+  auto probe = make_probe("mon@example.test", "box@example.test", secret, when);
+  EXPECT_EQ(probe.id.size(), 32u);
+  auto headers = header_block(probe.text);
+  auto value = header_value(headers, "x-mailprobe-probe");
+  ASSERT_TRUE(value);
+  auto token = parse_probe_token(*value);
+  ASSERT_TRUE(token);
+  EXPECT_EQ(token->id, probe.id);
+  EXPECT_EQ(token->sent_ms, 1795350209655);
+  EXPECT_EQ(token->reply_to, "mon@example.test");
+  EXPECT_TRUE(verify_probe(*token, secret));
+  EXPECT_FALSE(verify_probe(*token, "another secret"));
+  // Nothing signed may be changed: not the id, not the time, not where a reflection goes.
+  auto forged = *token;
+  forged.reply_to = "victim@elsewhere.example";
+  EXPECT_FALSE(verify_probe(forged, secret));
+  forged = *token;
+  forged.sent_ms += 1;
+  EXPECT_FALSE(verify_probe(forged, secret));
+  EXPECT_EQ(header_value(headers, "Date"), "Sun, 22 Nov 2026 12:23:29 +0000");
+  EXPECT_EQ(header_value(headers, "Auto-Submitted"), "auto-generated");
+  EXPECT_NE(probe.text.find("\r\n\r\nThis message tests mail delivery."), std::string::npos);
+}
+
+TEST(RoundTripMessage, ReflectionCarriesBothClocks) {
+  auto probe = make_probe("mon@example.test", "reflector@example.test", secret, when);
+  auto token = parse_probe_token(*header_value(probe.text, probe_header));
+  auto reflection = make_reflection(*token, "reflector@example.test", secret, when + 1500ms);
+  EXPECT_EQ(header_value(reflection, "To"), "<mon@example.test>");
+  EXPECT_EQ(header_value(reflection, "Auto-Submitted"), "auto-replied");
+  auto back = parse_reflection_token(*header_value(reflection, reflection_header));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->id, token->id);
+  EXPECT_EQ(back->seen_ms - back->sent_ms, 1500);
+  EXPECT_TRUE(verify_reflection(*back, secret));
+  back->seen_ms -= 1000;
+  EXPECT_FALSE(verify_reflection(*back, secret));
+}
+
+TEST(RoundTripMessage, TokensRejectGarbage) {
+  EXPECT_FALSE(parse_probe_token(""));
+  EXPECT_FALSE(parse_probe_token("v2 id=ab sent=1 reply=a@b mac=cd"));
+  EXPECT_FALSE(parse_probe_token("v1 id=XYZ sent=1 reply=a@b mac=cd"));
+  EXPECT_FALSE(parse_probe_token("v1 id=ab sent=soon reply=a@b mac=cd"));
+  EXPECT_FALSE(parse_probe_token("v1 id=ab sent=1 mac=cd"));
+  EXPECT_TRUE(parse_probe_token("v1 id=ab sent=1 reply=a@b mac=cd"));
+  EXPECT_FALSE(parse_reflection_token("v1 id=ab sent=1 mac=cd"));
+}
+
+TEST(RoundTripMessage, HeaderValuesUnfoldAndIgnoreCase) {
+  std::string headers =
+      "Received: from a by b;\r\n\tSat, 22 Nov 2026 12:00:00 +0000\r\n"
+      "Subject: first\r\nsubject: second\r\n\r\nSubject: in the body\r\n";
+  EXPECT_EQ(header_value(headers, "received"), "from a by b; Sat, 22 Nov 2026 12:00:00 +0000");
+  EXPECT_EQ(header_value(headers, "Subject"), "first");
+  EXPECT_FALSE(header_value(headers, "X-Mailprobe-Probe"));
+}
+
+TEST(RoundTripDates, ServerArrivalDates) {
+  EXPECT_EQ(roundtrip::parse_internal_date("22-Nov-2026 12:23:29 +0000"), 1795350209000);
+  EXPECT_EQ(roundtrip::parse_internal_date(" 2-Nov-2026 12:23:29 +0100"), 1793618609000);
+  EXPECT_EQ(roundtrip::parse_rfc5322_date(" Sun, 22 Nov 2026 13:23:29 +0100"), 1795350209000);
+  EXPECT_EQ(roundtrip::parse_rfc5322_date("22 Nov 2026 12:23:29 +0000"), 1795350209000);
+  EXPECT_FALSE(roundtrip::parse_internal_date("yesterday"));
+}
+
+struct RoundTripStateTest : ::testing::Test {
+  std::string path = test::temp_directory() + "/state.sqlite";
+  RoundTripState open(const std::string& key = "check-a") {
+    auto state = RoundTripState::open(path, key, 2000);
+    EXPECT_TRUE(state) << state.failure().message;
+    return std::move(*state);
+  }
+};
+
+TEST_F(RoundTripStateTest, AnArrivalIsCountedOnceAcrossRuns) {
+  auto first = open();
+  auto second = open();  // another run at the same time, same file
+  ASSERT_TRUE(first.record_sending("p1", 1000));
+  ASSERT_TRUE(first.record_sent("p1", 1000, 5, current_boot_id()));
+  auto found = second.lookup("p1");
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->state, "pending");
+  EXPECT_TRUE(*second.claim_arrival("p1", 1500, 0.5, false));
+  EXPECT_FALSE(*first.claim_arrival("p1", 1600, 0.6, false));
+  EXPECT_TRUE(first.outstanding()->empty());
+}
+
+TEST_F(RoundTripStateTest, LostStaysLostAndALateArrivalIsTold) {
+  auto state = open();
+  ASSERT_TRUE(state.record_sending("old", 1000));
+  ASSERT_TRUE(state.record_sent("old", 1000, 5, "boot"));
+  ASSERT_TRUE(state.record_sending("new", 9000));
+  EXPECT_EQ(*state.declare_lost(5000, 10000), 1);  // only the old one
+  EXPECT_EQ(*state.declare_lost(5000, 11000), 0);  // declared once
+  auto outstanding = state.outstanding();
+  ASSERT_EQ(outstanding->size(), 1u);
+  EXPECT_EQ(outstanding->front().id, "new");
+  EXPECT_EQ((*state.lookup("old"))->state, "lost");
+  EXPECT_TRUE(*state.claim_arrival("old", 20000, 19.0, false));
+  EXPECT_EQ((*state.lookup("old"))->state, "late");
+}
+
+TEST_F(RoundTripStateTest, ChecksSharingAFileDoNotSeeEachOthersProbes) {
+  auto a = open("check-a");
+  auto b = open("check-b");
+  ASSERT_TRUE(a.record_sending("pa", 1000));
+  EXPECT_FALSE(*b.lookup("pa"));
+  EXPECT_FALSE(*b.claim_arrival("pa", 2000, 1.0, false));
+  EXPECT_EQ(*b.declare_lost(5000, 6000), 0);
+  EXPECT_EQ(*a.declare_lost(5000, 6000), 1);
+}
+
+TEST_F(RoundTripStateTest, RefusedProbesAreForgotten) {
+  auto state = open();
+  ASSERT_TRUE(state.record_sending("refused", 1000));
+  ASSERT_TRUE(state.forget("refused"));
+  EXPECT_FALSE(*state.lookup("refused"));
+}
+
+TEST_F(RoundTripStateTest, ReflectorRemembersWhatItAnswered) {
+  auto state = open();
+  EXPECT_TRUE(*state.remember_reflected("p1", 1000));
+  EXPECT_FALSE(*state.remember_reflected("p1", 2000));
+}
+
+TEST_F(RoundTripStateTest, UnwritablePlaceIsAClearError) {
+  auto state = RoundTripState::open("/proc/no-such-dir/state.sqlite", "k", 100);
+  ASSERT_FALSE(state);
+  EXPECT_EQ(state.failure().kind, core::FailureKind::config);
+  EXPECT_NE(state.failure().message.find("/proc/no-such-dir/state.sqlite"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mailprobe::probes
