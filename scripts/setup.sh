@@ -31,7 +31,7 @@ reference_packages=(
   monitoring-plugins-basic monitoring-plugins-standard nagios-plugins-contrib
   libmail-imapclient-perl libnet-smtp-tls-perl libnet-smtp-ssl-perl libio-socket-ssl-perl
   libnet-ssleay-perl libnet-smtpauth-perl libauthen-sasl-perl libemail-simple-perl
-  libtext-template-perl libdate-manip-perl swaks hyperfine time
+  libtext-template-perl libdate-manip-perl swaks hyperfine time sqlite3
   prometheus prometheus-blackbox-exporter
 )
 
