@@ -11,11 +11,12 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <cstdio>
-#include <iostream>
+#include <optional>
 
 #include "cli/plugins.hpp"
 #include "cli/run_plugin.hpp"
 #include "probes/reflector.hpp"
+#include "probes/reflector_imap.hpp"
 
 namespace mailprobe::cli {
 
@@ -26,6 +27,40 @@ int temporary_failure(const std::string& message) {
   std::fprintf(stderr, "mailprobe reflect: %s\n", message.c_str());
   return ex_tempfail;
 }
+}  // namespace
+
+namespace {
+
+// IMAP mode: sessions of at most 20 minutes (renewed), until the process is stopped; a
+// failed session is retried after 30 s. With `once`, one session without waiting.
+int watch_imap(const probes::ReflectorMailbox& mailbox, const probes::ReflectorOptions& reflector,
+               bool once, bool verbose) {
+  for (;;) {
+    boost::asio::io_context io(1);
+    std::optional<core::Outcome<probes::WatchReport>> report;
+    boost::asio::co_spawn(
+        io,
+        [&]() -> boost::asio::awaitable<void> {
+          report = co_await probes::watch_mailbox(
+              mailbox, reflector, core::Deadline::after(std::chrono::minutes(25)), once);
+        },
+        boost::asio::detached);
+    io.run();
+    if (report && *report) {
+      if (verbose) {
+        std::fprintf(stderr, "mailprobe reflect: %d reflected, %d ignored\n", (*report)->reflected,
+                     (*report)->ignored);
+      }
+      if (once) return 0;
+      continue;
+    }
+    auto message = report ? report->failure().message : std::string("internal error");
+    if (once) return temporary_failure(message);
+    std::fprintf(stderr, "mailprobe reflect: %s (retrying in 30 s)\n", message.c_str());
+    ::sleep(30);
+  }
+}
+
 }  // namespace
 
 int reflect(const std::string& name, int argc, const char* const* argv) {
@@ -56,6 +91,19 @@ int reflect(const std::string& name, int argc, const char* const* argv) {
   app.value("--max-size", max_bytes, "Bytes beyond which a message is no probe (default: 1 MiB)");
   app.value("-t,--timeout", timeout, "Seconds for handing over the reflection (default: 30)");
   app.counter("-v,--verbose", verbose, "Say on standard error what was done and why");
+  // IMAP mode: read probes from a mailbox instead of standard input.
+  std::string imap_host, imap_tls = "tls", imap_user, imap_password_file, imap_password_env;
+  std::string imap_mailbox = "INBOX";
+  int imap_port = 0;
+  bool once = false;
+  app.value("--imap-host", imap_host, "Read probes from this IMAP server instead of stdin");
+  app.value("--imap-port", imap_port, "Its port (default: 993 for tls, 143)");
+  app.value("--imap-tls", imap_tls, "none, starttls or tls (default)");
+  app.value("--imap-user", imap_user, "Mailbox user");
+  app.value("--imap-password-file", imap_password_file, "File with the mailbox password");
+  app.value("--imap-password-env", imap_password_env, "Environment variable with it");
+  app.value("--mailbox", imap_mailbox, "Mailbox to read (default: INBOX)");
+  app.flag("--once", once, "IMAP mode: answer what is there now and exit (for cron)");
   switch (app.parse(argc, argv)) {
     case OptionParser::Result::run:
       break;
@@ -98,6 +146,26 @@ int reflect(const std::string& name, int argc, const char* const* argv) {
     auto password = secret_from(smtp_password_file, smtp_password_env, "--smtp-user");
     if (!password) return temporary_failure(password.failure().message);
     reflector.smtp.credentials = protocol::Credentials{smtp_user, *password};
+  }
+
+  if (!imap_host.empty()) {
+    auto imap_mode = parse_tls_mode(imap_tls, "--imap-tls");
+    if (!imap_mode) return temporary_failure(imap_mode.failure().message);
+    PluginOptions imap_options = server;
+    imap_options.host = imap_host;
+    imap_options.port = imap_port != 0                            ? imap_port
+                        : *imap_mode == probes::TlsMode::implicit ? 993
+                                                                  : 143;
+    auto imap_target = make_target(imap_options, 143);
+    if (!imap_target) return temporary_failure(imap_target.failure().message);
+    auto imap_tls_policy = make_tls_policy(imap_options, *imap_mode);
+    if (!imap_tls_policy) return temporary_failure(imap_tls_policy.failure().message);
+    if (imap_user.empty()) return temporary_failure("--imap-user is required with --imap-host");
+    auto password = secret_from(imap_password_file, imap_password_env, "--imap-user");
+    if (!password) return temporary_failure(password.failure().message);
+    probes::ReflectorMailbox mailbox{*imap_target, *imap_tls_policy,
+                                     protocol::Credentials{imap_user, *password}, imap_mailbox};
+    return watch_imap(mailbox, reflector, once, verbose > 0);
   }
 
   // One message, read whole but bounded: anything longer is no probe.

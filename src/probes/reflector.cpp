@@ -41,7 +41,7 @@ boost::asio::awaitable<ReflectOutcome> reflect_message(std::string message,
   auto fresh = state->remember_reflected(token.id, unix_ms(seen));
   if (!fresh) co_return ReflectOutcome{ReflectVerdict::failed, fresh.failure().message};
   if (!*fresh) {
-    co_return ReflectOutcome{ReflectVerdict::ignored,
+    co_return ReflectOutcome{ReflectVerdict::answered_before,
                              "probe " + token.id + " answered before (replay)"};
   }
   auto reflection = make_reflection(token, options.from, options.secret, seen);

@@ -34,7 +34,7 @@ std::variant<ProbeToken, std::string> judge_message(std::string_view message,
                                                     std::chrono::system_clock::time_point now,
                                                     double max_age_seconds);
 
-enum class ReflectVerdict { reflected, ignored, failed };
+enum class ReflectVerdict { reflected, answered_before, ignored, failed };
 
 struct ReflectOutcome {
   ReflectVerdict verdict = ReflectVerdict::ignored;

@@ -241,6 +241,43 @@ TEST_F(Reflector, AnswersAGenuineProbeOnceAndIgnoresTheRest) {
                lab("LAB_RECEIVER"), "mailbox", "INBOX", "header", "X-Mailprobe-Reflection", ""});
 }
 
+TEST_F(Reflector, ImapModeAnswersProbesInAMailboxAndDeletesThem) {
+  auto probe = probes::make_probe(lab("LAB_RECEIVER"), lab("LAB_SENDER"), secret,
+                                  std::chrono::system_clock::now());
+  auto saved = run_program({"/usr/bin/doveadm", "-c", lab("LAB_DOVECOT_CONFIG"), "save", "-u",
+                            lab("LAB_SENDER"), "-m", "INBOX"},
+                           probe.text);
+  ASSERT_EQ(saved.exit_code, 0) << saved.output;
+  auto run = run_plugin({"mailprobe",
+                         "reflect",
+                         "--imap-host",
+                         "localhost",
+                         "--imap-port",
+                         lab("LAB_IMAPS_PORT"),
+                         "--imap-user",
+                         lab("LAB_SENDER"),
+                         "--imap-password-file",
+                         lab("LAB_SENDER_PASSWORD_FILE"),
+                         "--ca-file",
+                         lab("LAB_CA_FILE"),
+                         "--once",
+                         "--smtp-host",
+                         "127.0.0.1",
+                         "--smtp-port",
+                         lab("LAB_SMTP_PORT"),
+                         "--from",
+                         lab("LAB_SENDER"),
+                         "--secret-file",
+                         lab("LAB_REFLECTOR_SECRET_FILE"),
+                         "--state-file",
+                         state});
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(wait_for_reflections(probe.id, 1), 1);
+  EXPECT_EQ(count_messages(lab("LAB_SENDER"), "INBOX", {"header", "X-Mailprobe-Probe", ""}), 0);
+  run_program({"/usr/bin/doveadm", "-c", lab("LAB_DOVECOT_CONFIG"), "expunge", "-u",
+               lab("LAB_RECEIVER"), "mailbox", "INBOX", "header", "X-Mailprobe-Reflection", ""});
+}
+
 TEST_F(Reflector, CannotSendIsATemporaryFailure) {
   auto genuine = probes::make_probe(lab("LAB_RECEIVER"), lab("LAB_REFLECTOR"), secret,
                                     std::chrono::system_clock::now());
