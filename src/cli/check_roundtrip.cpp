@@ -48,11 +48,9 @@ int check_roundtrip(const std::string& name, int argc, const char* const* argv) 
                    "Sends a test message through SMTP and times its arrival over IMAP or POP3; "
                    "remembers earlier messages to count late and lost ones."};
   probes::RoundTripOptions rt;
-  std::string smtp_host, smtp_tls = "starttls", smtp_user, smtp_password_file, smtp_password_env;
-  int smtp_port = 0;
-  std::string receive_protocol = "imap", receive_host, receive_tls = "tls", receive_user;
-  std::string receive_password_file, receive_password_env;
-  int receive_port = 0;
+  ServerOptions smtp{"", 0, "starttls", "", "", ""};
+  ServerOptions receive{"", 0, "tls", "", "", ""};
+  std::string receive_protocol = "imap";
   std::string ca_file, state_file, secret_file, junk_state = "warn", output_format = "nagios";
   std::string warning = "120", critical = "600";
   bool insecure = false;
@@ -60,26 +58,16 @@ int check_roundtrip(const std::string& name, int argc, const char* const* argv) 
   std::optional<std::string> lost_after;
   std::optional<std::string> junk_folder;
   int verbose = 0;
-  app.value("--smtp-host", smtp_host, "SMTP server to send through");
-  app.value("--smtp-port", smtp_port, "Its port (default: 465 for tls, 587 with --smtp-user, 25)");
-  app.value("--smtp-tls", smtp_tls, "none, starttls (default) or tls");
-  app.value("--smtp-user", smtp_user, "SMTP AUTH user");
-  app.value("--smtp-password-file", smtp_password_file, "File with the SMTP password");
-  app.value("--smtp-password-env", smtp_password_env, "Environment variable with it");
+  add_server_options(app, smtp, "smtp", "SMTP server to send through");
   app.value("--from", rt.from, "Sender address of the test message");
   app.value("--to", rt.to, "Recipient address (the mailbox read below, or a reflector)");
   app.value("--helo", rt.helo, "Name for EHLO (default: this machine's)");
   app.value("--receive-protocol", receive_protocol, "imap (default) or pop3");
-  app.value("--receive-host", receive_host, "Server to read the mailbox on (default: --smtp-host)");
-  app.value("--receive-port", receive_port, "Its port (default: 993/995 for tls, 143/110)");
-  app.value("--receive-tls", receive_tls, "none, starttls or tls (default)");
-  app.value("--receive-user", receive_user, "Mailbox user");
-  app.value("--receive-password-file", receive_password_file, "File with the mailbox password");
-  app.value("--receive-password-env", receive_password_env, "Environment variable with it");
+  add_server_options(app, receive, "receive",
+                     "Server to read the mailbox on (default: --smtp-host)");
   app.value("--mailbox", rt.mailbox, "IMAP mailbox to watch (default: INBOX)");
   app.value("--junk-folder", junk_folder,
-            "IMAP folder searched for junked probes (default: "
-            "Junk; empty: none)");
+            "IMAP folder searched for junked probes (default: Junk; empty: none)");
   app.value("--junk-state", junk_state, "State when a probe was filed as junk (default: warn)");
   app.value("--ca-file", ca_file, "PEM file of trusted CAs (default: the system's)");
   app.flag("--insecure", insecure, "Do not verify certificates (reported in the output)");
@@ -102,18 +90,18 @@ int check_roundtrip(const std::string& name, int argc, const char* const* argv) 
   if (auto done = parse_plugin_options(app, argc, argv, service)) return *done;
 
   auto error = [](const std::string& message) { return option_error(service, message); };
-  if (smtp_host.empty()) return error("--smtp-host is required");
   if (rt.from.empty() || rt.to.empty()) return error("--from and --to are required");
-  if (receive_user.empty()) return error("--receive-user is required");
-  if (rt.wait_seconds <= 0 || rt.poll_seconds <= 0)
+  if (rt.wait_seconds <= 0 || rt.poll_seconds <= 0) {
     return error("--wait and --poll-interval must be positive");
+  }
   auto thresholds = core::Thresholds::parse(warning, critical);
   if (auto* message = std::get_if<std::string>(&thresholds)) return error(*message);
   rt.rtt = std::get<core::Thresholds>(thresholds);
   if (lost_after) {
     auto seconds = core::parse_number(*lost_after);
-    if (!seconds || *seconds <= 0)
+    if (!seconds || *seconds <= 0) {
       return error("--lost-after '" + *lost_after + "' is not a positive number");
+    }
     rt.lost_after_seconds = *seconds;
   } else if (auto seconds = core::parse_number(critical)) {
     rt.lost_after_seconds = *seconds;
@@ -127,11 +115,6 @@ int check_roundtrip(const std::string& name, int argc, const char* const* argv) 
   if (junk_folder) rt.junk_folder = *junk_folder;
   if (timeout == 0) timeout = rt.wait_seconds + 30;
   if (timeout <= rt.wait_seconds) return error("-t must be longer than --wait");
-
-  auto smtp_mode = parse_tls_mode(smtp_tls, "--smtp-tls");
-  if (!smtp_mode) return error(smtp_mode.failure().message);
-  auto receive_mode = parse_tls_mode(receive_tls, "--receive-tls");
-  if (!receive_mode) return error(receive_mode.failure().message);
   if (receive_protocol == "imap") {
     rt.protocol = probes::ReceiveProtocol::imap;
   } else if (receive_protocol == "pop3") {
@@ -140,39 +123,19 @@ int check_roundtrip(const std::string& name, int argc, const char* const* argv) 
     return error("--receive-protocol '" + receive_protocol + "': use imap or pop3");
   }
   bool pop3 = rt.protocol == probes::ReceiveProtocol::pop3;
-  PluginOptions smtp_options;
-  smtp_options.host = smtp_host;
-  smtp_options.port = smtp_port != 0                            ? smtp_port
-                      : *smtp_mode == probes::TlsMode::implicit ? 465
-                      : !smtp_user.empty()                      ? 587
-                                                                : 25;
-  smtp_options.ca_file = ca_file;
-  smtp_options.insecure = insecure;
-  auto smtp_target = make_target(smtp_options, 25);
-  if (!smtp_target) return error(smtp_target.failure().message);
-  auto smtp_tls_policy = make_tls_policy(smtp_options, *smtp_mode);
-  if (!smtp_tls_policy) return error(smtp_tls_policy.failure().message);
-  PluginOptions receive_options = smtp_options;
-  receive_options.host = receive_host.empty() ? smtp_host : receive_host;
-  receive_options.port = receive_port != 0                            ? receive_port
-                         : *receive_mode == probes::TlsMode::implicit ? (pop3 ? 995 : 993)
-                                                                      : (pop3 ? 110 : 143);
-  auto receive_target = make_target(receive_options, 0);
-  if (!receive_target) return error(receive_target.failure().message);
-  auto receive_tls_policy = make_tls_policy(receive_options, *receive_mode);
-  if (!receive_tls_policy) return error(receive_tls_policy.failure().message);
-  rt.smtp = *smtp_target;
-  rt.smtp_tls = *smtp_tls_policy;
-  rt.receive = *receive_target;
-  rt.receive_tls = *receive_tls_policy;
-  if (!smtp_user.empty()) {
-    auto secret = secret_from(smtp_password_file, smtp_password_env, "--smtp-user");
-    if (!secret) return error(secret.failure().message);
-    rt.smtp_credentials = protocol::Credentials{smtp_user, *secret};
-  }
-  auto receive_secret = secret_from(receive_password_file, receive_password_env, "--receive-user");
-  if (!receive_secret) return error(receive_secret.failure().message);
-  rt.receive_credentials = {receive_user, *receive_secret};
+  auto smtp_server = make_server(smtp, "smtp", {465, 587, 25}, ca_file, insecure, false);
+  if (!smtp_server) return error(smtp_server.failure().message);
+  if (receive.host.empty()) receive.host = smtp.host;
+  auto receive_server = make_server(
+      receive, "receive", pop3 ? DefaultPorts{995, 110, 110} : DefaultPorts{993, 143, 143}, ca_file,
+      insecure, true);
+  if (!receive_server) return error(receive_server.failure().message);
+  rt.smtp = smtp_server->target;
+  rt.smtp_tls = smtp_server->tls;
+  rt.smtp_credentials = smtp_server->credentials;
+  rt.receive = receive_server->target;
+  rt.receive_tls = receive_server->tls;
+  rt.receive_credentials = *receive_server->credentials;
 
   auto state_dir = default_state_dir();
   rt.state_file = state_file.empty() ? state_dir + "/roundtrip.sqlite" : state_file;

@@ -184,4 +184,49 @@ core::Outcome<std::string> secret_from(const std::string& file, const std::strin
                        who + " needs a password file or environment variable"};
 }
 
+void add_server_options(OptionParser& app, ServerOptions& options, const std::string& prefix,
+                        const std::string& what) {
+  auto option = [&](const std::string& name) { return "--" + prefix + "-" + name; };
+  app.value(option("host"), options.host, what);
+  app.value(option("port"), options.port, "Its port (default: by TLS mode and login)");
+  app.value(option("tls"), options.tls, "none, starttls or tls (default: " + options.tls + ")");
+  app.value(option("user"), options.user, "User to log in as");
+  app.value(option("password-file"), options.password_file, "File with the password");
+  app.value(option("password-env"), options.password_env, "Environment variable with it");
+}
+
+core::Outcome<Server> make_server(const ServerOptions& options, const std::string& prefix,
+                                  DefaultPorts ports, const std::string& ca_file, bool insecure,
+                                  bool user_required) {
+  auto fail = [](std::string message) -> core::Outcome<Server> {
+    return core::Failure{"options", core::FailureKind::config, std::move(message)};
+  };
+  if (options.host.empty()) return fail("--" + prefix + "-host is required");
+  auto mode = parse_tls_mode(options.tls, "--" + prefix + "-tls");
+  if (!mode) return mode.failure();
+  PluginOptions plugin;
+  plugin.host = options.host;
+  plugin.port = options.port != 0                    ? options.port
+                : *mode == probes::TlsMode::implicit ? ports.implicit_tls
+                : !options.user.empty()              ? ports.with_user
+                                                     : ports.plain;
+  plugin.ca_file = ca_file;
+  plugin.insecure = insecure;
+  Server server;
+  auto target = make_target(plugin, ports.plain);
+  if (!target) return target.failure();
+  server.target = *target;
+  auto tls = make_tls_policy(plugin, *mode);
+  if (!tls) return tls.failure();
+  server.tls = *tls;
+  if (options.user.empty()) {
+    if (user_required) return fail("--" + prefix + "-user is required");
+    return server;
+  }
+  auto secret = secret_from(options.password_file, options.password_env, "--" + prefix + "-user");
+  if (!secret) return secret.failure();
+  server.credentials = protocol::Credentials{options.user, *secret};
+  return server;
+}
+
 }  // namespace mailprobe::cli

@@ -62,6 +62,39 @@ core::Outcome<probes::TlsPolicy> make_tls_policy(const PluginOptions& options,
 core::Outcome<std::optional<protocol::Credentials>> make_credentials(const PluginOptions& options);
 core::Outcome<OutputFormat> make_output_format(const PluginOptions& options);
 
+// One server as --<prefix>-host, -port, -tls, -user, -password-file, -password-env (the
+// round trip's SMTP and mailbox servers, the reflector's).
+struct ServerOptions {
+  std::string host;
+  int port = 0;
+  std::string tls;
+  std::string user;
+  std::string password_file;
+  std::string password_env;
+};
+
+struct DefaultPorts {
+  int implicit_tls;  // 465, 993, 995
+  int with_user;     // 587 for SMTP submission; the plain port elsewhere
+  int plain;         // 25, 143, 110
+};
+
+// `what` names the server in the help ("SMTP server"); `tls` holds the default mode.
+void add_server_options(OptionParser& app, ServerOptions& options, const std::string& prefix,
+                        const std::string& what);
+
+struct Server {
+  probes::Target target;
+  probes::TlsPolicy tls;
+  std::optional<protocol::Credentials> credentials;
+};
+
+// Target, TLS and credentials of a server; the port defaults by TLS mode and login.
+// `user_required`: a missing user is an error.
+core::Outcome<Server> make_server(const ServerOptions& options, const std::string& prefix,
+                                  DefaultPorts ports, const std::string& ca_file, bool insecure,
+                                  bool user_required);
+
 // "none", "starttls", "tls" (the round trip's and the reflector's --*-tls options).
 core::Outcome<probes::TlsMode> parse_tls_mode(const std::string& text, const std::string& option);
 

@@ -68,21 +68,17 @@ int reflect(const std::string& name, int argc, const char* const* argv) {
                    "Answers a genuine mailprobe round-trip probe read on standard input with the "
                    "time it was seen; ignores everything else."};
   probes::ReflectorOptions reflector;
-  std::string smtp_host = "127.0.0.1", smtp_tls = "none", smtp_user, smtp_password_file;
-  std::string smtp_password_env, ca_file, secret_file, state_file;
-  int smtp_port = 0;
+  ServerOptions smtp{"127.0.0.1", 0, "none", "", "", ""};
+  ServerOptions imap{"", 0, "tls", "", "", ""};
+  std::string ca_file, secret_file, state_file, mailbox = "INBOX";
   bool insecure = false;
+  bool once = false;
   double timeout = 30;
   int verbose = 0;
   long max_bytes = 1024 * 1024;
-  app.value("--smtp-host", smtp_host, "SMTP server for reflections (default: 127.0.0.1)");
-  app.value("--smtp-port", smtp_port, "Its port (default: 465 for tls, 587 with --smtp-user, 25)");
-  app.value("--smtp-tls", smtp_tls, "none (default), starttls or tls");
-  app.value("--smtp-user", smtp_user, "SMTP AUTH user");
-  app.value("--smtp-password-file", smtp_password_file, "File with the SMTP password");
-  app.value("--smtp-password-env", smtp_password_env, "Environment variable with it");
+  add_server_options(app, smtp, "smtp", "SMTP server for reflections (default: 127.0.0.1)");
   app.value("--ca-file", ca_file, "PEM file of trusted CAs (default: the system's)");
-  app.flag("--insecure", insecure, "Do not verify the SMTP server's certificate");
+  app.flag("--insecure", insecure, "Do not verify the servers' certificates");
   app.value("--from", reflector.from, "Sender address of reflections");
   app.value("--secret-file", secret_file, "File with the secret shared with the prober");
   app.value("--state-file", state_file, "SQLite file of answered probes (against replays)");
@@ -91,18 +87,9 @@ int reflect(const std::string& name, int argc, const char* const* argv) {
   app.value("--max-size", max_bytes, "Bytes beyond which a message is no probe (default: 1 MiB)");
   app.value("-t,--timeout", timeout, "Seconds for handing over the reflection (default: 30)");
   app.counter("-v,--verbose", verbose, "Say on standard error what was done and why");
-  // IMAP mode: read probes from a mailbox instead of standard input.
-  std::string imap_host, imap_tls = "tls", imap_user, imap_password_file, imap_password_env;
-  std::string imap_mailbox = "INBOX";
-  int imap_port = 0;
-  bool once = false;
-  app.value("--imap-host", imap_host, "Read probes from this IMAP server instead of stdin");
-  app.value("--imap-port", imap_port, "Its port (default: 993 for tls, 143)");
-  app.value("--imap-tls", imap_tls, "none, starttls or tls (default)");
-  app.value("--imap-user", imap_user, "Mailbox user");
-  app.value("--imap-password-file", imap_password_file, "File with the mailbox password");
-  app.value("--imap-password-env", imap_password_env, "Environment variable with it");
-  app.value("--mailbox", imap_mailbox, "Mailbox to read (default: INBOX)");
+  // IMAP mode: probes read from a mailbox instead of standard input.
+  add_server_options(app, imap, "imap", "Read probes from this IMAP server instead of stdin");
+  app.value("--mailbox", mailbox, "IMAP mode: the mailbox to read (default: INBOX)");
   app.flag("--once", once, "IMAP mode: answer what is there now and exit (for cron)");
   switch (app.parse(argc, argv)) {
     case OptionParser::Result::run:
@@ -125,47 +112,16 @@ int reflect(const std::string& name, int argc, const char* const* argv) {
   reflector.state_file = state_file;
   if (max_bytes <= 0) return temporary_failure("--max-size must be positive");
   reflector.max_message_bytes = static_cast<std::size_t>(max_bytes);
-  auto mode = parse_tls_mode(smtp_tls, "--smtp-tls");
-  if (!mode) return temporary_failure(mode.failure().message);
-  PluginOptions server;
-  server.host = smtp_host;
-  server.port = smtp_port != 0                       ? smtp_port
-                : *mode == probes::TlsMode::implicit ? 465
-                : !smtp_user.empty()                 ? 587
-                                                     : 25;
-  server.ca_file = ca_file;
-  server.insecure = insecure;
-  server.timeout = timeout;
-  auto target = make_target(server, 25);
-  if (!target) return temporary_failure(target.failure().message);
-  auto tls = make_tls_policy(server, *mode);
-  if (!tls) return temporary_failure(tls.failure().message);
-  reflector.smtp.server = *target;
-  reflector.smtp.tls = *tls;
-  if (!smtp_user.empty()) {
-    auto password = secret_from(smtp_password_file, smtp_password_env, "--smtp-user");
-    if (!password) return temporary_failure(password.failure().message);
-    reflector.smtp.credentials = protocol::Credentials{smtp_user, *password};
-  }
+  if (timeout <= 0) return temporary_failure("-t must be positive");
+  auto server = make_server(smtp, "smtp", {465, 587, 25}, ca_file, insecure, false);
+  if (!server) return temporary_failure(server.failure().message);
+  reflector.smtp = {server->target, server->tls, server->credentials, ""};
 
-  if (!imap_host.empty()) {
-    auto imap_mode = parse_tls_mode(imap_tls, "--imap-tls");
-    if (!imap_mode) return temporary_failure(imap_mode.failure().message);
-    PluginOptions imap_options = server;
-    imap_options.host = imap_host;
-    imap_options.port = imap_port != 0                            ? imap_port
-                        : *imap_mode == probes::TlsMode::implicit ? 993
-                                                                  : 143;
-    auto imap_target = make_target(imap_options, 143);
-    if (!imap_target) return temporary_failure(imap_target.failure().message);
-    auto imap_tls_policy = make_tls_policy(imap_options, *imap_mode);
-    if (!imap_tls_policy) return temporary_failure(imap_tls_policy.failure().message);
-    if (imap_user.empty()) return temporary_failure("--imap-user is required with --imap-host");
-    auto password = secret_from(imap_password_file, imap_password_env, "--imap-user");
-    if (!password) return temporary_failure(password.failure().message);
-    probes::ReflectorMailbox mailbox{*imap_target, *imap_tls_policy,
-                                     protocol::Credentials{imap_user, *password}, imap_mailbox};
-    return watch_imap(mailbox, reflector, once, verbose > 0);
+  if (!imap.host.empty()) {
+    auto source = make_server(imap, "imap", {993, 143, 143}, ca_file, insecure, true);
+    if (!source) return temporary_failure(source.failure().message);
+    probes::ReflectorMailbox watched{source->target, source->tls, *source->credentials, mailbox};
+    return watch_imap(watched, reflector, once, verbose > 0);
   }
 
   // One message, read whole but bounded: anything longer is no probe.

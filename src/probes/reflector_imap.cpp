@@ -6,6 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "net/connection.hpp"
+#include "probes/mailbox_session.hpp"
 #include "protocol/imap_mailbox.hpp"
 
 namespace mailprobe::probes {
@@ -23,25 +24,10 @@ boost::asio::awaitable<core::Outcome<WatchReport>> watch_mailbox(ReflectorMailbo
   auto executor = co_await boost::asio::this_coro::executor;
   net::Connection connection(executor, deadline);
   protocol::ImapClient imap(connection);
-  auto connected =
-      co_await connection.connect(mailbox.server.host, mailbox.server.port, mailbox.server.family);
-  if (!connected) co_return connected.failure();
-  auto name = mailbox.tls.name_for(mailbox.server);
-  if (mailbox.tls.mode == TlsMode::implicit) {
-    auto facts = co_await connection.start_tls(*mailbox.tls.context, name);
-    if (!facts) co_return facts.failure();
-  }
-  auto greeting = co_await imap.read_greeting();
-  if (!greeting) co_return greeting.failure();
-  if (mailbox.tls.mode == TlsMode::starttls) {
-    auto facts = co_await imap.starttls(*mailbox.tls.context, name);
-    if (!facts) co_return facts.failure();
-  }
-  auto caps = co_await imap.capabilities();
-  if (!caps) co_return caps.failure();
-  auto login = co_await imap.login(mailbox.credentials, "", *caps);
-  if (!login) co_return login.failure();
-  caps = co_await imap.capabilities();
+  auto opened =
+      co_await open_imap(connection, imap, mailbox.server, mailbox.tls, mailbox.credentials);
+  if (!opened) co_return opened.failure();
+  auto caps = co_await imap.capabilities();  // after login they say more (IDLE, UIDPLUS)
   if (!caps) co_return caps.failure();
   bool has_idle = protocol::has_capability(*caps, "IDLE");
   bool uidplus = protocol::has_capability(*caps, "UIDPLUS");

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "net/connection.hpp"
+#include "probes/mailbox_session.hpp"
 #include "probes/roundtrip_run.hpp"
 #include "protocol/imap_mailbox.hpp"
 #include "protocol/pop3_client.hpp"
@@ -48,10 +49,6 @@ asio::awaitable<void> sleep_until(Clock::time_point until) {
   asio::steady_timer timer(co_await asio::this_coro::executor, until);
   co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
 }
-
-// Opens the receiving connection and logs in, with TLS as configured.
-template <class Client>
-asio::awaitable<core::Status> open_session(Run& run, net::Connection& connection, Client& client);
 
 }  // namespace
 
@@ -142,42 +139,6 @@ bool handle_sighting(Run& run, const Sighting& sighting, const std::string& secr
 
 namespace {
 
-template <class Client>
-asio::awaitable<core::Status> open_session(Run& run, net::Connection& connection, Client& client) {
-  const auto& options = run.options;
-  auto connected = co_await connection.connect(options.receive.host, options.receive.port,
-                                               options.receive.family);
-  if (!connected) co_return connected.failure();
-  auto name = options.receive_tls.name_for(options.receive);
-  if (options.receive_tls.mode == TlsMode::implicit) {
-    auto facts = co_await connection.start_tls(*options.receive_tls.context, name);
-    if (!facts) co_return facts.failure();
-  }
-  if constexpr (std::is_same_v<Client, protocol::ImapClient>) {
-    auto greeting = co_await client.read_greeting();
-    if (!greeting) co_return greeting.failure();
-    if (options.receive_tls.mode == TlsMode::starttls) {
-      auto facts = co_await client.starttls(*options.receive_tls.context, name);
-      if (!facts) co_return facts.failure();
-    }
-    auto caps = co_await client.capabilities();
-    if (!caps) co_return caps.failure();
-    co_return co_await client.login(options.receive_credentials, "", *caps);
-  } else {
-    auto greeting = co_await client.read_status({"greeting", "the POP3 greeting"});
-    if (!greeting) co_return greeting.failure();
-    if (!greeting->ok()) {
-      co_return core::Failure{"greeting", core::FailureKind::rejected,
-                              "POP3 greeting: " + greeting->line};
-    }
-    if (options.receive_tls.mode == TlsMode::starttls) {
-      auto facts = co_await client.stls(*options.receive_tls.context, name);
-      if (!facts) co_return facts.failure();
-    }
-    co_return co_await client.login(options.receive_credentials, "");
-  }
-}
-
 // Looks for probes in the selected mailbox from `first_uid` on; returns the next UID to
 // look at, and adds what is ours to delete to `deletable`.
 asio::awaitable<core::Outcome<std::uint32_t>> scan(Run& run, protocol::ImapClient& imap,
@@ -214,7 +175,8 @@ asio::awaitable<void> receive_imap(Run& run, std::string secret) {
     }
   };
 
-  auto opened = co_await open_session(run, connection, imap);
+  auto opened = co_await open_imap(connection, imap, options.receive, options.receive_tls,
+                                   options.receive_credentials);
   if (!opened) {
     receive_failed(run, opened.failure());
     start_sending();
@@ -317,7 +279,8 @@ asio::awaitable<void> receive_pop3(Run& run, std::string secret) {
     net::Connection connection(executor, run.deadline);
     if (options.transcript) connection.set_transcript(&run.result.transcript);
     protocol::Pop3Client pop3(connection);
-    auto opened = co_await open_session(run, connection, pop3);
+    auto opened = co_await open_pop3(connection, pop3, options.receive, options.receive_tls,
+                                     options.receive_credentials);
     if (!opened) {
       receive_failed(run, opened.failure());
       co_return;

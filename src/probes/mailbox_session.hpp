@@ -1,0 +1,28 @@
+#pragma once
+// Opening a logged-in mailbox session, IMAP or POP3, with TLS as configured: what the
+// round trip's receiving half and the reflector's IMAP mode share.
+
+#include <boost/asio/awaitable.hpp>
+
+#include "core/outcome.hpp"
+#include "net/connection.hpp"
+#include "probes/common.hpp"
+#include "protocol/imap_client.hpp"
+#include "protocol/pop3_client.hpp"
+#include "protocol/sasl.hpp"
+
+namespace mailprobe::probes {
+
+// Connects, reads the greeting, does STARTTLS or implicit TLS, and logs in (IMAP LOGIN).
+boost::asio::awaitable<core::Status> open_imap(net::Connection& connection,
+                                               protocol::ImapClient& imap, const Target& server,
+                                               const TlsPolicy& tls,
+                                               const protocol::Credentials& credentials);
+
+// The same for POP3 (USER/PASS).
+boost::asio::awaitable<core::Status> open_pop3(net::Connection& connection,
+                                               protocol::Pop3Client& pop3, const Target& server,
+                                               const TlsPolicy& tls,
+                                               const protocol::Credentials& credentials);
+
+}  // namespace mailprobe::probes
