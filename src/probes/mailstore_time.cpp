@@ -1,10 +1,22 @@
 #include "probes/mailstore_time.hpp"
 
-#include <date/tz.h>
+#include <date/date.h>
+
+// The POSIX TZ rule engine of the date library is header-only (date/ptz.h); the full tz
+// database reader (date-tz) is a shared library that would pull libstdc++.so into every
+// plugin start (measured: +0.7 ms on 1.5 ms), so it is not used here.
+// ptz.h's time_zone::name() names hh_mm_ss under using-directives for both date and
+// std::chrono, which C++20 makes ambiguous; this using-declaration is found first.
+namespace Posix {
+using date::hh_mm_ss;
+}  // namespace Posix
+#include <date/ptz.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <exception>
+#include <fstream>
 
 #include "core/windows_zones.hpp"
 
@@ -17,11 +29,41 @@ core::Failure config_failure(std::string message) {
   return {"options", core::FailureKind::config, std::move(message)};
 }
 
-const date::time_zone* find_zone(const std::string& name) {
+// RFC 8536 section 3.3: a TZif file (version 2 on) ends with a POSIX TZ string, between
+// newlines, that gives the zone's rules for times after its last transition: the rules in
+// force now, which is what a since: period ending now needs. (A period reaching back
+// across a change of the rules themselves, not of DST, gets the current rules.)
+core::Outcome<Posix::time_zone> load_zone(const std::string& iana) {
+  bool plain = !iana.empty() && iana.front() != '/' && iana.find("..") == std::string::npos &&
+               std::all_of(iana.begin(), iana.end(), [](char c) {
+                 return std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' ||
+                        c == '-' || c == '+';
+               });
+  if (!plain) return config_failure("'" + iana + "' is not a time zone name");
+  const char* tzdir = std::getenv("TZDIR");
+  std::string path =
+      std::string(tzdir != nullptr && *tzdir != '\0' ? tzdir : "/usr/share/zoneinfo") + "/" + iana;
+  std::ifstream file(path, std::ios::binary);
+  // Zone files are a few KiB; a larger one is not one.
+  constexpr std::size_t max_size = std::size_t{256} * 1024;
+  std::string data(max_size, '\0');
+  file.read(data.data(), static_cast<std::streamsize>(max_size));
+  data.resize(static_cast<std::size_t>(std::max<std::streamsize>(file.gcount(), 0)));
+  if (data.size() < 45 || data.compare(0, 4, "TZif") != 0 || data[4] < '2' ||
+      data.size() == max_size || data.back() != '\n') {
+    return config_failure("time zone '" + iana + "' is not installed (" + path +
+                          " is missing or not a TZif version 2 file)");
+  }
+  auto start = data.rfind('\n', data.size() - 2);
+  if (start == std::string::npos) {
+    return config_failure("time zone file " + path + " has no TZ string at its end");
+  }
+  std::string footer = data.substr(start + 1, data.size() - start - 2);
   try {
-    return date::locate_zone(name);
+    return Posix::time_zone(footer);
   } catch (const std::exception&) {
-    return nullptr;
+    return config_failure("the rules of time zone '" + iana + "' (" + footer +
+                          ") cannot be evaluated here; give --start/--end instead of since:");
   }
 }
 
@@ -57,9 +99,7 @@ bool is_local_zone(std::string_view timezone) {
 core::Outcome<std::string> iana_zone(std::string_view timezone) {
   if (auto mapped = core::windows_zone_to_iana(timezone)) return std::string(*mapped);
   std::string name(timezone);
-  if (!name.empty() && name.find('/') != std::string::npos && find_zone(name) != nullptr) {
-    return name;
-  }
+  if (name.find('/') != std::string::npos && load_zone(name)) return name;
   return config_failure("--timezone '" + name +
                         "' is not a Windows time zone id (e.g. 'W. Europe Standard Time', "
                         "'UTC'; GetTimeZones lists them) nor an IANA zone name");
@@ -78,8 +118,8 @@ core::Outcome<Window> since_window(const core::Since& since, const std::string& 
   } else {
     auto iana = iana_zone(timezone);
     if (!iana) return iana.failure();
-    const auto* zone = find_zone(*iana);
-    if (zone == nullptr) return config_failure("time zone '" + *iana + "' is not installed");
+    auto zone = load_zone(*iana);
+    if (!zone) return zone.failure();
     window.zone = timezone;
     end = civil_of(zone->to_local(instant));
     if (calendar_unit(since.unit)) {

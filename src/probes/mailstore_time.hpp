@@ -11,7 +11,8 @@
 //     the difference between the two zones.
 //   - with a named zone (a Windows id such as "W. Europe Standard Time", mapped to its
 //     IANA zone by core/windows_zones, or an IANA name) the period is computed in that
-//     zone with the tz database (Howard Hinnant's date library) and sent in it.
+//     zone, with the zone's current rules from the system's tz database evaluated by
+//     Howard Hinnant's date library, and sent in it.
 // Years, months and days are calendar arithmetic on the local date (a day back across a
 // DST change is the same wall-clock time yesterday; a month back from March 31 is the
 // end of February); hours, minutes and seconds are elapsed time.

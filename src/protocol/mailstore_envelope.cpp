@@ -195,15 +195,21 @@ core::Outcome<LicenseInformation> parse_license_information(const json::value& r
   if (!result.is_object())
     return protocol_failure("GetLicenseInformation: result is not an object");
   const auto& object = result.get_object();
-  const auto* named = object.if_contains("namedUsers");
-  const auto* max = object.if_contains("maxNamedUsers");
-  auto named_count = named != nullptr ? integer(*named) : std::nullopt;
-  auto max_count = max != nullptr ? integer(*max) : std::nullopt;
-  if (!named_count || !max_count || *named_count < 0 || *max_count < 0) {
+  LicenseInformation license;
+  auto count = [&](std::string_view key, long long& out) {
+    const auto* value = object.if_contains(key);
+    if (value == nullptr) return false;
+    auto number = integer(*value);
+    if (!number || *number < 0) return false;
+    out = *number;
+    return true;
+  };
+  if (!count("namedUsers", license.named_users) ||
+      !count("maxNamedUsers", license.max_named_users)) {
     return protocol_failure(
         "GetLicenseInformation: namedUsers or maxNamedUsers missing or not a count");
   }
-  return LicenseInformation{*named_count, *max_count};
+  return license;
 }
 
 core::Outcome<std::vector<std::string>> parse_method_names(const json::value& metadata) {
