@@ -75,7 +75,7 @@ int reflect(const std::string& name, int argc, const char* const* argv) {
   bool once = false;
   double timeout = 30;
   int verbose = 0;
-  long max_bytes = 1024 * 1024;
+  long max_bytes = 1L << 20;
   add_server_options(app, smtp, "smtp", "SMTP server for reflections (default: 127.0.0.1)");
   app.value("--ca-file", ca_file, "PEM file of trusted CAs (default: the system's)");
   app.flag("--insecure", insecure, "Do not verify the servers' certificates");

@@ -20,7 +20,7 @@ std::variant<ProbeToken, std::string> judge_message(std::string_view message,
     return "stale probe (" + std::to_string(age_ms / 1000) + " s old)";
   }
   // A little clock skew is fine; a probe from the future is a replay trick or a bad clock.
-  if (age_ms < -5 * 60 * 1000) return std::string("probe from the future");
+  if (age_ms < -5L * 60 * 1000) return std::string("probe from the future");
   return *token;
 }
 

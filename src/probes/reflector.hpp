@@ -23,7 +23,7 @@ struct ReflectorOptions {
   std::string secret;       // shared with the prober
   std::string state_file;   // remembers answered probes (no replays)
   double max_age_seconds = 3600;
-  std::size_t max_message_bytes = 1024 * 1024;
+  std::size_t max_message_bytes = std::size_t{1} << 20;
 };
 
 // Why a message is not reflected, or the probe to reflect. Judged without I/O:

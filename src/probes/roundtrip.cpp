@@ -82,10 +82,11 @@ void report(Run& run, int lost, const std::vector<StoredProbe>& outstanding) {
     core::Subcheck check;
     check.state = options.rtt.evaluate(arrival.rtt_seconds);
     std::string who = arrival.this_run ? "this run's probe" : "probe " + arrival.id.substr(0, 8);
-    if (options.reflector) who = "the reflection of " + who;
-    check.summary = who + " arrived" + (arrival.junk ? " in " + options.junk_folder : "") +
-                    " after " + seconds_text(arrival.rtt_seconds) +
-                    (arrival.precise ? "" : " (from the server's arrival date)");
+    if (options.reflector) who.insert(0, "the reflection of ");
+    check.summary = who + " arrived";
+    if (arrival.junk) check.summary += " in " + options.junk_folder;
+    check.summary += " after " + seconds_text(arrival.rtt_seconds) +
+                     (arrival.precise ? "" : " (from the server's arrival date)");
     if (arrival.late) {
       check.summary += ", after it had been declared lost";
       check.state = core::worse(check.state, core::State::warning);

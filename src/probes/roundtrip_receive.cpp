@@ -62,7 +62,7 @@ std::optional<std::int64_t> parse_rfc5322_date(std::string_view text) {
   while (!text.empty() && text.front() == ' ')
     text.remove_prefix(1);
   auto comma = text.find(',');
-  if (comma != std::string_view::npos && comma < 5) text.remove_prefix(comma + 1);
+  if (comma < 5) text.remove_prefix(comma + 1);  // a day name ("Sun,"); npos is never < 5
   while (!text.empty() && text.front() == ' ')
     text.remove_prefix(1);
   return parse_with(text, "%d %b %Y %H:%M:%S %z");
