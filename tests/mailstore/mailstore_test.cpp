@@ -287,6 +287,7 @@ TEST_F(CheckMailstore, BadOptionsAreUnknownWithAClearMessage) {
       {{"-s", "since:1d", "--insecure"}, "give only one of --ca-file, --fingerprint, --insecure"},
       {{"-s", "since:1d", "--port", "0"}, "--port 0 is not between 1 and 65535"},
       {{"-s", "since:1d", "--bogus"}, "unknown option --bogus"},
+      {{"-s", "since:1d", "-H", "127.0.0.1", "-6"}, "address 127.0.0.1 is not IPv6 (-6 given)"},
   };
   for (const auto& c : cases) {
     auto run = check_args(c.args);
@@ -304,6 +305,8 @@ TEST_F(CheckMailstore, BadOptionsAreUnknownWithAClearMessage) {
       << fingerprint.output;
   // Bad options never reach the server.
   EXPECT_TRUE(emulator->requests().empty());
+  auto ipv4 = check_args({"-s", "since:1d", "-H", "127.0.0.1", "-4"});
+  EXPECT_EQ(ipv4.exit_code, 0) << ipv4.output;
 }
 
 TEST_F(CheckMailstore, SeedLongOptionSpellings) {
