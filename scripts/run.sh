@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$(nproc)" --target mailprobe
-tests/lab/lab up
+# The lab's reflector@ address is answered by this build's `mailprobe reflect`.
+MAILPROBE_BIN=$PWD/build/src/cli/mailprobe tests/lab/lab up
 # shellcheck disable=SC1091
 source "${MAILPROBE_LAB_DIR:-/tmp/mailprobe-lab}/lab.env"
 
@@ -26,4 +27,12 @@ run $bin/check_simap -H localhost -p "$LAB_IMAPS_PORT" --ca-file "$LAB_CA_FILE" 
 run $bin/check_pop -H localhost -p "$LAB_POP3_PORT" --starttls --ca-file "$LAB_CA_FILE" --user "$LAB_RECEIVER" --password-file "$LAB_RECEIVER_PASSWORD_FILE"
 run $bin/check_spop -H "$LAB_EXPIRED_HOST" -p "$LAB_POP3S_PORT" --ca-file "$LAB_CA_FILE"
 run $bin/check_mailq -M postfix -d "$LAB_POSTFIX_CONFIG_DIR" -w 10 -c 50
+roundtrip=(--smtp-host localhost --smtp-port "$LAB_SUBMISSION_PORT" --smtp-user "$LAB_SENDER"
+  --smtp-password-file "$LAB_SENDER_PASSWORD_FILE" --from "$LAB_SENDER" --ca-file "$LAB_CA_FILE"
+  --receive-port "$LAB_IMAPS_PORT" --state-file "$LAB_DIR/roundtrip.sqlite" --wait 10)
+run $bin/check_mail_roundtrip "${roundtrip[@]}" --to "$LAB_PROBE_USER" \
+  --receive-user "$LAB_PROBE_USER" --receive-password-file "$LAB_PROBE_PASSWORD_FILE"
+run $bin/check_mail_roundtrip "${roundtrip[@]}" --to "$LAB_REFLECTOR" --reflector \
+  --secret-file "$LAB_REFLECTOR_SECRET_FILE" --receive-user "$LAB_SENDER" \
+  --receive-password-file "$LAB_SENDER_PASSWORD_FILE"
 echo "The lab is still running (tests/lab/lab status | down)."

@@ -2,8 +2,6 @@
 // Junk), time this run's own from the moment the server announces it, count earlier runs'
 // with their server arrival dates, delete what was counted and nothing else.
 
-#include <date/date.h>
-
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -11,8 +9,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <sstream>
+#include <cstdio>
+#include <cstdlib>
 
+#include "core/civil_time.hpp"
 #include "net/connection.hpp"
 #include "probes/mailbox_session.hpp"
 #include "probes/roundtrip_run.hpp"
@@ -32,12 +32,35 @@ namespace {
 constexpr auto first_pulse = std::chrono::milliseconds(20);
 constexpr auto last_pulse = std::chrono::milliseconds(1000);
 
-std::optional<std::int64_t> parse_with(std::string_view text, const char* format) {
-  std::istringstream in{std::string(text)};
-  date::sys_seconds when;
-  in >> date::parse(format, when);
-  if (in.fail()) return std::nullopt;
-  return std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count();
+// "22 Nov 2026 12:23:29 +0000" (with '-' or ' ' between day, month and year): milliseconds
+// since the epoch. Written out rather than with date::parse, whose %S trips GCC 12's
+// maybe-uninitialized warning at -O2.
+std::optional<std::int64_t> parse_day_month_year(std::string text) {
+  std::replace(text.begin(), text.end(), '-', ' ');
+  int day = 0, year = 0, hour = 0, minute = 0, second = 0;
+  char month_name[4] = {};
+  char zone[8] = {};
+  if (std::sscanf(text.c_str(), "%d %3s %d %d:%d:%d %7s", &day, month_name, &year, &hour, &minute,
+                  &second, zone) != 7) {
+    return std::nullopt;
+  }
+  static constexpr std::string_view months = "JanFebMarAprMayJunJulAugSepOctNovDec";
+  auto at = months.find(std::string_view(month_name, 3));
+  if (at == std::string_view::npos || at % 3 != 0) return std::nullopt;
+  // "+0100": the local time is that far ahead of UTC.
+  std::string_view z(zone);
+  int offset_minutes = 0;
+  if (z.size() == 5 && (z[0] == '+' || z[0] == '-')) {
+    int value = std::atoi(std::string(z.substr(1)).c_str());
+    offset_minutes = (value / 100) * 60 + value % 100;
+    if (z[0] == '-') offset_minutes = -offset_minutes;
+  } else if (z != "GMT" && z != "UT" && z != "UTC" && z != "Z") {
+    return std::nullopt;
+  }
+  core::CivilTime civil{
+      year, static_cast<unsigned>(at / 3 + 1), static_cast<unsigned>(day), hour, minute, second};
+  auto utc = civil.as_utc() - std::chrono::minutes(offset_minutes);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(utc.time_since_epoch()).count();
 }
 
 void receive_failed(Run& run, const core::Failure& failure) {
@@ -55,7 +78,7 @@ asio::awaitable<void> sleep_until(Clock::time_point until) {
 std::optional<std::int64_t> parse_internal_date(std::string_view text) {
   while (!text.empty() && text.front() == ' ')
     text.remove_prefix(1);
-  return parse_with(text, "%d-%b-%Y %H:%M:%S %z");
+  return parse_day_month_year(std::string(text));
 }
 
 std::optional<std::int64_t> parse_rfc5322_date(std::string_view text) {
@@ -65,7 +88,7 @@ std::optional<std::int64_t> parse_rfc5322_date(std::string_view text) {
   if (comma < 5) text.remove_prefix(comma + 1);  // a day name ("Sun,"); npos is never < 5
   while (!text.empty() && text.front() == ' ')
     text.remove_prefix(1);
-  return parse_with(text, "%d %b %Y %H:%M:%S %z");
+  return parse_day_month_year(std::string(text));
 }
 
 bool Run::own_arrived() const {
