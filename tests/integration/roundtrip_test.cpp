@@ -107,6 +107,19 @@ TEST_F(RoundTrip, ImapIdleTimesTheMessageAndDeletesIt) {
   EXPECT_EQ(count_messages(lab("LAB_PROBE_USER"), "INBOX", {"header", "X-Mailprobe-Probe", ""}), 0);
 }
 
+TEST_F(RoundTrip, KeepLeavesTheMessageAndTheNextRunDoesNotCountItAgain) {
+  auto kept = probe_user({"--wait", "10", "--keep"});
+  EXPECT_EQ(kept.exit_code, 0) << kept.output;
+  EXPECT_EQ(count_messages(lab("LAB_PROBE_USER"), "INBOX", {"header", "X-Mailprobe-Probe", ""}), 1);
+  auto next = probe_user({"--wait", "10"});
+  EXPECT_EQ(next.exit_code, 0) << next.output;
+  // The kept message was counted by the first run: no earlier probe arrives in this one.
+  EXPECT_FALSE(std::regex_search(next.output, std::regex("probe [0-9a-f]{8} arrived")))
+      << next.output;
+  run_program({"/usr/bin/doveadm", "-c", lab("LAB_DOVECOT_CONFIG"), "expunge", "-u",
+               lab("LAB_PROBE_USER"), "mailbox", "INBOX", "header", "X-Mailprobe-Probe", ""});
+}
+
 TEST_F(RoundTrip, Pop3Polling) {
   auto run = probe_user({"--receive-protocol", "pop3", "--receive-port", lab("LAB_POP3S_PORT"),
                          "--wait", "10", "--poll-interval", "0.2"});
