@@ -9,8 +9,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <cstdio>
-#include <cstdlib>
+#include <charconv>
+#include <vector>
 
 #include "core/civil_time.hpp"
 #include "net/connection.hpp"
@@ -32,33 +32,55 @@ namespace {
 constexpr auto first_pulse = std::chrono::milliseconds(20);
 constexpr auto last_pulse = std::chrono::milliseconds(1000);
 
+// A whole number from all of `text`.
+std::optional<int> whole_number(std::string_view text) {
+  int value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
 // "22 Nov 2026 12:23:29 +0000" (with '-' or ' ' between day, month and year): milliseconds
 // since the epoch. Written out rather than with date::parse, whose %S trips GCC 12's
 // maybe-uninitialized warning at -O2.
 std::optional<std::int64_t> parse_day_month_year(std::string text) {
   std::replace(text.begin(), text.end(), '-', ' ');
-  int day = 0, year = 0, hour = 0, minute = 0, second = 0;
-  char month_name[4] = {};
-  char zone[8] = {};
-  if (std::sscanf(text.c_str(), "%d %3s %d %d:%d:%d %7s", &day, month_name, &year, &hour, &minute,
-                  &second, zone) != 7) {
+  std::replace(text.begin(), text.end(), ':', ' ');
+  // day month year hour minute second zone
+  std::vector<std::string_view> fields;
+  std::string_view rest(text);
+  while (!rest.empty() && fields.size() < 8) {
+    while (!rest.empty() && rest.front() == ' ')
+      rest.remove_prefix(1);
+    auto end = rest.find(' ');
+    if (!rest.empty()) fields.push_back(rest.substr(0, end));
+    rest.remove_prefix(end == std::string_view::npos ? rest.size() : end);
+  }
+  if (fields.size() != 7) return std::nullopt;
+  auto day = whole_number(fields[0]);
+  auto year = whole_number(fields[2]);
+  auto hour = whole_number(fields[3]);
+  auto minute = whole_number(fields[4]);
+  auto second = whole_number(fields[5]);
+  static constexpr std::string_view months = "JanFebMarAprMayJunJulAugSepOctNovDec";
+  auto at = fields[1].size() == 3 ? months.find(fields[1]) : std::string_view::npos;
+  if (!day || !year || !hour || !minute || !second || at == std::string_view::npos || at % 3 != 0) {
     return std::nullopt;
   }
-  static constexpr std::string_view months = "JanFebMarAprMayJunJulAugSepOctNovDec";
-  auto at = months.find(std::string_view(month_name, 3));
-  if (at == std::string_view::npos || at % 3 != 0) return std::nullopt;
   // "+0100": the local time is that far ahead of UTC.
-  std::string_view z(zone);
+  auto zone = fields[6];
   int offset_minutes = 0;
-  if (z.size() == 5 && (z[0] == '+' || z[0] == '-')) {
-    int value = std::atoi(std::string(z.substr(1)).c_str());
-    offset_minutes = (value / 100) * 60 + value % 100;
-    if (z[0] == '-') offset_minutes = -offset_minutes;
-  } else if (z != "GMT" && z != "UT" && z != "UTC" && z != "Z") {
+  if (zone.size() == 5 && (zone[0] == '+' || zone[0] == '-')) {
+    auto value = whole_number(zone.substr(1));
+    if (!value) return std::nullopt;
+    offset_minutes = (*value / 100) * 60 + *value % 100;
+    if (zone[0] == '-') offset_minutes = -offset_minutes;
+  } else if (zone != "GMT" && zone != "UT" && zone != "UTC" && zone != "Z") {
     return std::nullopt;
   }
   core::CivilTime civil{
-      year, static_cast<unsigned>(at / 3 + 1), static_cast<unsigned>(day), hour, minute, second};
+      *year,  static_cast<unsigned>(at / 3 + 1), static_cast<unsigned>(*day), *hour, *minute,
+      *second};
   auto utc = civil.as_utc() - std::chrono::minutes(offset_minutes);
   return std::chrono::duration_cast<std::chrono::milliseconds>(utc.time_since_epoch()).count();
 }
