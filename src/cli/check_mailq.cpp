@@ -8,7 +8,7 @@
 
 namespace mailprobe::cli {
 
-int check_mailq(const std::string& name, int argc, const char* const* argv) {
+PluginPlan check_mailq(const std::string& name, int argc, const char* const* argv) {
   OptionParser app{name,
                    "Checks the number of messages in the local mail queue (Postfix or Exim)."};
   probes::MailqOptions mailq;
@@ -66,8 +66,9 @@ int check_mailq(const std::string& name, int argc, const char* const* argv) {
   if (!format) return option_error("MAILQ", format.failure().message);
   mailq.warning = *warning;
   mailq.critical = *critical;
-  return run_plugin([&](core::Deadline deadline) { return probes::probe_mailq(mailq, deadline); },
-                    timeout, *format, false);
+  return plugin_call(
+      "MAILQ", [mailq](core::Deadline deadline) { return probes::probe_mailq(mailq, deadline); },
+      timeout, *format, false);
 }
 
 }  // namespace mailprobe::cli

@@ -19,7 +19,7 @@ std::optional<double> threshold(const std::string& text) {
 }
 }  // namespace
 
-int check_mailstore(const std::string& name, int argc, const char* const* argv) {
+PluginPlan check_mailstore(const std::string& name, int argc, const char* const* argv) {
   OptionParser app{name,
                    "Counts the MailStore Server archiving jobs (or the emails they archived) that "
                    "ended in a period, over the Administration API."};
@@ -128,8 +128,11 @@ int check_mailstore(const std::string& name, int argc, const char* const* argv) 
   if (!format) return option_error(service, format.failure().message);
   options.debug = debug;
   options.transcript = api.verbose > 0;
-  return run_plugin(
-      [&](core::Deadline deadline) { return probes::probe_mailstore_jobs(options, deadline); },
+  return plugin_call(
+      service,
+      [options](core::Deadline deadline) {
+        return probes::probe_mailstore_jobs(options, deadline);
+      },
       api.timeout, *format, options.debug || options.transcript);
 }
 

@@ -12,7 +12,7 @@ namespace {
 constexpr const char* service = "MAILSTORE LICENSE";
 }  // namespace
 
-int check_mailstore_license(const std::string& name, int argc, const char* const* argv) {
+PluginPlan check_mailstore_license(const std::string& name, int argc, const char* const* argv) {
   OptionParser app{name,
                    "Warns before the number of MailStore Server users reaches the number of "
                    "licensed users, over the Administration API."};
@@ -66,8 +66,11 @@ int check_mailstore_license(const std::string& name, int argc, const char* const
   if (!format) return option_error(service, format.failure().message);
   options.debug = debug;
   options.transcript = api.verbose > 0;
-  return run_plugin(
-      [&](core::Deadline deadline) { return probes::probe_mailstore_license(options, deadline); },
+  return plugin_call(
+      service,
+      [options](core::Deadline deadline) {
+        return probes::probe_mailstore_license(options, deadline);
+      },
       api.timeout, *format, options.debug || options.transcript);
 }
 

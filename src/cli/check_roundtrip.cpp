@@ -43,7 +43,7 @@ core::Outcome<std::string> load_or_create_secret(const std::string& path, bool m
 
 }  // namespace
 
-int check_roundtrip(const std::string& name, int argc, const char* const* argv) {
+PluginPlan check_roundtrip(const std::string& name, int argc, const char* const* argv) {
   OptionParser app{name,
                    "Sends a test message through SMTP and times its arrival over IMAP or POP3; "
                    "remembers earlier messages to count late and lost ones."};
@@ -152,8 +152,9 @@ int check_roundtrip(const std::string& name, int argc, const char* const* argv) 
   format_holder.output_format = output_format;
   auto format = make_output_format(format_holder);
   if (!format) return error(format.failure().message);
-  return run_plugin([&](core::Deadline deadline) { return probes::probe_roundtrip(rt, deadline); },
-                    timeout, *format, rt.transcript);
+  return plugin_call(
+      service, [rt](core::Deadline deadline) { return probes::probe_roundtrip(rt, deadline); },
+      timeout, *format, rt.transcript);
 }
 
 }  // namespace mailprobe::cli

@@ -7,7 +7,7 @@
 
 namespace mailprobe::cli {
 
-int check_smtp(const std::string& name, int argc, const char* const* argv) {
+PluginPlan check_smtp(const std::string& name, int argc, const char* const* argv) {
   OptionParser app{name, "Checks an SMTP (or LMTP) server: banner, EHLO, TLS, AUTH, commands."};
   PluginOptions options;
   probes::SmtpOptions smtp;
@@ -65,8 +65,9 @@ int check_smtp(const std::string& name, int argc, const char* const* argv) {
   smtp.credentials = *credentials;
   smtp.token = !options.token_file.empty();
   smtp.transcript = options.verbose > 0;
-  return run_plugin([&](core::Deadline deadline) { return probes::probe_smtp(smtp, deadline); },
-                    options.timeout, *format, smtp.transcript);
+  return plugin_call(
+      "SMTP", [smtp](core::Deadline deadline) { return probes::probe_smtp(smtp, deadline); },
+      options.timeout, *format, smtp.transcript);
 }
 
 }  // namespace mailprobe::cli

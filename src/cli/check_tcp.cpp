@@ -58,7 +58,7 @@ std::string unescape(const std::string& text) {
 
 }  // namespace
 
-int check_tcp_family(const std::string& name, int argc, const char* const* argv) {
+PluginPlan check_tcp_family(const std::string& name, int argc, const char* const* argv) {
   const auto& profile = profile_for(name);
   const std::string service = profile.service;
   OptionParser app{name,
@@ -187,8 +187,9 @@ int check_tcp_family(const std::string& name, int argc, const char* const* argv)
     tcp.login_mechanism = mechanism;
   }
   tcp.transcript = options.verbose > 0;
-  return run_plugin([&](core::Deadline deadline) { return probes::probe_tcp(tcp, deadline); },
-                    options.timeout, *format, tcp.transcript);
+  return plugin_call(
+      service, [tcp](core::Deadline deadline) { return probes::probe_tcp(tcp, deadline); },
+      options.timeout, *format, tcp.transcript);
 }
 
 }  // namespace mailprobe::cli

@@ -17,7 +17,7 @@ using mailprobe::cli::check_mailstore_license;
 using mailprobe::cli::check_roundtrip;
 using mailprobe::cli::check_smtp;
 using mailprobe::cli::check_tcp_family;
-using Plugin = int (*)(const std::string&, int, const char* const*);
+using Plugin = mailprobe::cli::PluginPlan (*)(const std::string&, int, const char* const*);
 
 struct Entry {
   const char* name;
@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
   // the lookup thread from mapping an arena of its own (syscalls are a plugin's cost).
   mallopt(M_ARENA_MAX, 1);
   std::string called = base_name(argc > 0 ? argv[0] : "mailprobe");
-  if (auto plugin = find_plugin(called)) return plugin(called, argc, argv);
+  if (auto plugin = find_plugin(called)) return mailprobe::cli::execute(plugin(called, argc, argv));
 
   if (argc < 2) return usage(stderr);
   std::string command = argv[1];
@@ -87,7 +87,8 @@ int main(int argc, char** argv) {
     for (auto& c : name)
       if (c == '-') c = '_';
     if (name == "check_roundtrip") name = "check_mail_roundtrip";
-    if (auto plugin = find_plugin(name)) return plugin(name, argc - 2, argv + 2);
+    if (auto plugin = find_plugin(name))
+      return mailprobe::cli::execute(plugin(name, argc - 2, argv + 2));
     std::fprintf(stdout,
                  "UNKNOWN - unknown check kind '%s' (kinds: smtp ssmtp pop spop imap "
                  "simap tcp mailq mailstore mailstore-license roundtrip)\n",

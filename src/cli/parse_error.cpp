@@ -1,23 +1,18 @@
-#include <cstdio>
-
 #include "cli/plugins.hpp"
 #include "cli/run_plugin.hpp"
 
 namespace mailprobe::cli {
 
-std::optional<int> parse_plugin_options(OptionParser& parser, int argc, const char* const* argv,
-                                        const std::string& service) {
+std::optional<PluginStop> parse_plugin_options(OptionParser& parser, int argc,
+                                               const char* const* argv,
+                                               const std::string& service) {
   switch (parser.parse(argc, argv)) {
     case OptionParser::Result::run:
       return std::nullopt;
-    case OptionParser::Result::help: {
-      auto text = parser.help();
-      std::fwrite(text.data(), 1, text.size(), stdout);
-      return 0;
-    }
+    case OptionParser::Result::help:
+      return PluginStop{0, parser.help()};
     case OptionParser::Result::version:
-      std::puts(version);
-      return 0;
+      return PluginStop{0, std::string(version) + "\n"};
     case OptionParser::Result::error:
       break;
   }

@@ -24,8 +24,24 @@ boost::asio::awaitable<void> run_into(const ProbeTask& task, core::Deadline dead
 }
 }  // namespace
 
-int run_plugin(const ProbeTask& task, double timeout_seconds, OutputFormat format,
-               bool transcript) {
+PluginCall plugin_call(std::string service, ProbeTask task, double timeout_seconds,
+                       OutputFormat format, bool transcript) {
+  return PluginCall{std::move(service), std::move(task), timeout_seconds, format, transcript};
+}
+
+int execute(const PluginPlan& plan) {
+  if (const auto* stop = std::get_if<PluginStop>(&plan)) {
+    std::fwrite(stop->output.data(), 1, stop->output.size(), stdout);
+    return stop->exit_code;
+  }
+  return run_plugin(std::get<PluginCall>(plan));
+}
+
+int run_plugin(const PluginCall& call) {
+  const auto& task = call.task;
+  auto timeout_seconds = call.timeout_seconds;
+  auto format = call.format;
+  auto transcript = call.transcript;
   auto budget = std::chrono::duration_cast<core::Deadline::clock::duration>(
       std::chrono::duration<double>(timeout_seconds));
   auto deadline = core::Deadline::after(budget);
@@ -53,10 +69,8 @@ int run_plugin(const ProbeTask& task, double timeout_seconds, OutputFormat forma
   return core::exit_code(result->overall());
 }
 
-int option_error(const std::string& service, const std::string& message) {
-  std::string line = service + " UNKNOWN - " + message + "\n";
-  std::fwrite(line.data(), 1, line.size(), stdout);
-  return 3;
+PluginStop option_error(const std::string& service, const std::string& message) {
+  return PluginStop{3, service + " UNKNOWN - " + message + "\n"};
 }
 
 }  // namespace mailprobe::cli

@@ -5,6 +5,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <functional>
 #include <string>
+#include <variant>
 
 #include "cli/plugin_options.hpp"
 #include "core/deadline.hpp"
@@ -14,11 +15,36 @@ namespace mailprobe::cli {
 
 using ProbeTask = std::function<boost::asio::awaitable<core::ProbeResult>(core::Deadline)>;
 
-// Runs `task` under a deadline of `timeout_seconds`, prints the result and returns the
-// plugin exit code.
-int run_plugin(const ProbeTask& task, double timeout_seconds, OutputFormat format, bool transcript);
+// A plugin's command line turned into a check to run. The task owns copies of its
+// options, so that it can be run any number of times (the daemon does).
+struct PluginCall {
+  std::string service;
+  ProbeTask task;
+  double timeout_seconds = 10;
+  OutputFormat format = OutputFormat::nagios;
+  bool transcript = false;
+};
 
-// Prints "<SERVICE> UNKNOWN - <message>" and returns 3: bad options never run a check.
-int option_error(const std::string& service, const std::string& message);
+// A command line that runs no check: --help, --version, or an option error, with what to
+// print and the exit code.
+struct PluginStop {
+  int exit_code = 3;
+  std::string output;
+};
+
+using PluginPlan = std::variant<PluginCall, PluginStop>;
+
+PluginCall plugin_call(std::string service, ProbeTask task, double timeout_seconds,
+                       OutputFormat format, bool transcript);
+
+// "<SERVICE> UNKNOWN - <message>" with exit code 3: bad options never run a check.
+PluginStop option_error(const std::string& service, const std::string& message);
+
+// Runs the call under a deadline of its timeout, prints the result and returns the
+// plugin exit code.
+int run_plugin(const PluginCall& call);
+
+// Prints a stop's output and returns its exit code, or runs the call.
+int execute(const PluginPlan& plan);
 
 }  // namespace mailprobe::cli
