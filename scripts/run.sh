@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
-# Installs what is needed, builds, starts the local lab mail server (real Postfix and
-# Dovecot on 127.0.0.1 high ports) and runs mailprobe's checks against it. Run as root on
-# Debian 12. The lab keeps running afterwards: stop it with `tests/lab/lab down`.
+# Installs what is needed, builds, and runs the daemon (`mailprobe serve`) until Ctrl-C.
+#
+#   scripts/run.sh              the local lab mail server (real Postfix and Dovecot on
+#                               127.0.0.1 high ports) is started, each plugin is run against
+#                               it once, and the daemon serves examples/lab.yaml
+#   scripts/run.sh CONFIG       the daemon serves CONFIG (no lab)
+#
+# Run as root on Debian 12. The lab keeps running afterwards: `tests/lab/lab down` stops it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$(nproc)" --target mailprobe
+if [ $# -ge 1 ]; then
+  exec build/src/cli/mailprobe serve -c "$1"
+fi
 # The lab's reflector@ address is answered by this build's `mailprobe reflect`.
 MAILPROBE_BIN=$PWD/build/src/cli/mailprobe tests/lab/lab up
 # shellcheck disable=SC1091
@@ -35,4 +43,13 @@ run $bin/check_mail_roundtrip "${roundtrip[@]}" --to "$LAB_PROBE_USER" \
 run $bin/check_mail_roundtrip "${roundtrip[@]}" --to "$LAB_REFLECTOR" --reflector \
   --secret-file "$LAB_REFLECTOR_SECRET_FILE" --receive-user "$LAB_SENDER" \
   --receive-password-file "$LAB_SENDER_PASSWORD_FILE"
-echo "The lab is still running (tests/lab/lab status | down)."
+
+# The daemon on the example configuration, adjusted if the lab is not at its defaults.
+config=examples/lab.yaml
+if [ "$LAB_DIR" != /tmp/mailprobe-lab ] || [ "${MAILPROBE_LAB_PORT_BASE:-42000}" != 42000 ]; then
+  config=$LAB_DIR/mailprobe.yaml
+  tests/lab/lab daemon-config >"$config"
+fi
+echo "The lab keeps running after the daemon stops (tests/lab/lab status | down)."
+echo "Starting the daemon: open http://127.0.0.1:9797/ (Ctrl-C stops it)"
+exec build/src/cli/mailprobe serve -c "$config"

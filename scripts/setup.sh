@@ -25,7 +25,7 @@ build_packages=(
   clang-format clang-tidy
 )
 lab_packages=(
-  postfix dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-sieve openssl iproute2 curl
+  postfix dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-sieve openssl iproute2 curl jq
 )
 reference_packages=(
   monitoring-plugins-basic monitoring-plugins-standard nagios-plugins-contrib

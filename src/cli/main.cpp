@@ -8,42 +8,11 @@
 #include <string>
 
 #include "cli/plugins.hpp"
+#include "daemon/service.hpp"
 
 namespace {
 
-using mailprobe::cli::check_mailq;
-using mailprobe::cli::check_mailstore;
-using mailprobe::cli::check_mailstore_license;
-using mailprobe::cli::check_roundtrip;
-using mailprobe::cli::check_smtp;
-using mailprobe::cli::check_tcp_family;
-using Plugin = mailprobe::cli::PluginPlan (*)(const std::string&, int, const char* const*);
-
-struct Entry {
-  const char* name;
-  Plugin run;
-};
-
-constexpr Entry plugins[] = {
-    {"check_smtp", check_smtp},
-    {"check_ssmtp", check_tcp_family},
-    {"check_pop", check_tcp_family},
-    {"check_spop", check_tcp_family},
-    {"check_imap", check_tcp_family},
-    {"check_simap", check_tcp_family},
-    {"check_tcp", check_tcp_family},
-    {"check_mailq", check_mailq},
-    {"check_mailstore", check_mailstore},
-    {"check_mailstore_license", check_mailstore_license},
-    {"check_mail_roundtrip", check_roundtrip},
-};
-
-Plugin find_plugin(const std::string& name) {
-  for (const auto& entry : plugins) {
-    if (name == entry.name) return entry.run;
-  }
-  return nullptr;
-}
+using mailprobe::cli::find_plugin;
 
 std::string base_name(const char* path) {
   const char* slash = std::strrchr(path, '/');
@@ -53,6 +22,7 @@ std::string base_name(const char* path) {
 int usage(FILE* out) {
   std::fputs(
       "Usage: mailprobe check <kind> [options]   run one check as a Nagios plugin\n"
+      "       mailprobe serve -c FILE [--check-config]  the daemon: schedules, history, dashboard\n"
       "       mailprobe reflect [options] < message   answer a round-trip probe\n"
       "       mailprobe --version\n"
       "\n"
@@ -79,6 +49,7 @@ int main(int argc, char** argv) {
     std::puts(mailprobe::cli::version);
     return 0;
   }
+  if (command == "serve") return mailprobe::daemon::serve_command(argc - 1, argv + 1);
   if (command == "reflect") return mailprobe::cli::reflect("mailprobe reflect", argc - 1, argv + 1);
   if (command == "check") {
     if (argc < 3) return usage(stderr);

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/option_parser.hpp"
 #include "cli/run_plugin.hpp"
@@ -21,6 +22,15 @@ PluginPlan check_mailstore_license(const std::string& name, int argc, const char
 PluginPlan check_roundtrip(const std::string& name, int argc, const char* const* argv);
 // `mailprobe reflect`: not a plugin; exit codes for a mail system's pipe (0, or 75).
 int reflect(const std::string& name, int argc, const char* const* argv);
+
+using Plugin = PluginPlan (*)(const std::string& name, int argc, const char* const* argv);
+
+// The plugin called `name` (check_smtp, check_mail_roundtrip, ...), or nullptr.
+Plugin find_plugin(const std::string& name);
+
+// Plans a plugin from a name and its arguments (without the name), as the daemon does with
+// the command lines of its configuration.
+PluginPlan plan_plugin(const std::string& name, const std::vector<std::string>& arguments);
 
 // Parses the command line: nullopt when the check should run, else what to print (help,
 // version, or the error as an UNKNOWN line) with its exit code.

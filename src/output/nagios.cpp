@@ -70,6 +70,11 @@ std::string render_perfdata_item(const core::Metric& metric) {
   return item;
 }
 
+std::string render_status_line(const core::ProbeResult& result) {
+  return result.service + " " + std::string(core::state_name(result.overall())) + " - " +
+         sanitize_line(result.headline());
+}
+
 std::string render_nagios(const core::ProbeResult& result, bool with_transcript) {
   std::string out = result.service;
   out += ' ';

@@ -12,6 +12,10 @@ namespace mailprobe::output {
 // Ends with a newline.
 std::string render_nagios(const core::ProbeResult& result, bool with_transcript = false);
 
+// The first line without perfdata: "SMTP OK - 0.012 sec. response time" (what a dashboard
+// or a notification shows).
+std::string render_status_line(const core::ProbeResult& result);
+
 // One perfdata item: 'label'=value[UOM];[warn];[crit];[min];[max], trailing empties dropped.
 std::string render_perfdata_item(const core::Metric& metric);
 

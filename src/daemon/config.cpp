@@ -1,0 +1,265 @@
+#include "daemon/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+#include "cli/plugins.hpp"
+#include "core/duration_text.hpp"
+#include "core/format.hpp"
+
+namespace mailprobe::daemon {
+
+namespace {
+
+struct ConfigError {
+  std::string message;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string path) : path_(std::move(path)) {}
+
+  [[noreturn]] void fail(const YAML::Node& node, const std::string& key,
+                         const std::string& what) const {
+    throw ConfigError{path_ + ":" + std::to_string(node.Mark().line + 1) + ": " + key + ": " +
+                      what};
+  }
+
+  // Every key of `map` must be one of `known`: a misspelt key is an error, not a default.
+  void only(const YAML::Node& map, const std::string& where,
+            const std::set<std::string>& known) const {
+    if (!map.IsMap()) fail(map, where, "must be a mapping");
+    for (const auto& item : map) {
+      auto key = item.first.as<std::string>();
+      if (known.count(key) == 0) {
+        std::string what = "unknown key (known: ";
+        for (const auto& k : known) {
+          if (what.back() != ' ') what += ", ";
+          what += k;
+        }
+        what += ")";
+        std::string full = where;
+        if (!full.empty()) full += ".";
+        full += key;
+        fail(item.first, full, what);
+      }
+    }
+  }
+
+  std::string text(const YAML::Node& node, const std::string& key) const {
+    if (!node.IsScalar()) fail(node, key, "must be a single value");
+    return node.as<std::string>();
+  }
+
+  std::chrono::milliseconds duration(const YAML::Node& node, const std::string& key) const {
+    auto value = core::parse_duration(text(node, key));
+    if (!value || value->count() == 0) {
+      fail(node, key, "'" + node.as<std::string>() + "' is not a duration (e.g. 30s, 5m, 1h, 30d)");
+    }
+    return *value;
+  }
+
+  int number(const YAML::Node& node, const std::string& key, int min, int max) const {
+    auto value = text(node, key);
+    try {
+      std::size_t used = 0;
+      int n = std::stoi(value, &used);
+      if (used == value.size() && n >= min && n <= max) return n;
+    } catch (const std::exception&) {
+    }
+    fail(node, key,
+         "'" + value + "' is not a whole number from " + std::to_string(min) + " to " +
+             std::to_string(max));
+  }
+
+  bool flag(const YAML::Node& node, const std::string& key) const {
+    auto value = text(node, key);
+    if (value == "true" || value == "yes") return true;
+    if (value == "false" || value == "no") return false;
+    fail(node, key, "'" + value + "' is not true or false");
+  }
+
+ private:
+  std::string path_;
+};
+
+bool valid_label_name(const std::string& name) {
+  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+struct Defaults {
+  std::chrono::milliseconds interval = std::chrono::minutes(5);
+  std::chrono::milliseconds roundtrip_interval = std::chrono::minutes(20);
+  std::chrono::milliseconds retry_interval = std::chrono::seconds(30);
+  int max_attempts = 2;
+};
+
+CheckConfig read_check(const Reader& reader, const YAML::Node& node, const std::string& where,
+                       const Defaults& defaults) {
+  reader.only(node, where,
+              {"name", "plugin", "args", "interval", "retry_interval", "max_attempts", "timeout",
+               "labels", "passive"});
+  CheckConfig check;
+  check.line = node.Mark().line + 1;
+  if (!node["name"]) reader.fail(node, where + ".name", "missing");
+  check.name = reader.text(node["name"], where + ".name");
+  if (check.name.empty()) reader.fail(node["name"], where + ".name", "empty");
+  if (!node["plugin"]) reader.fail(node, where + ".plugin", "missing (e.g. check_smtp)");
+  check.plugin = reader.text(node["plugin"], where + ".plugin");
+  if (cli::find_plugin(check.plugin) == nullptr) {
+    reader.fail(node["plugin"], where + ".plugin",
+                "unknown plugin '" + check.plugin +
+                    "' (e.g. check_smtp, check_imap, "
+                    "check_mail_roundtrip)");
+  }
+  if (auto args = node["args"]) {
+    if (!args.IsSequence()) reader.fail(args, where + ".args", "must be a list");
+    for (const auto& arg : args)
+      check.args.push_back(reader.text(arg, where + ".args"));
+  }
+  bool roundtrip = check.plugin == "check_mail_roundtrip";
+  check.interval = node["interval"] ? reader.duration(node["interval"], where + ".interval")
+                   : roundtrip      ? defaults.roundtrip_interval
+                                    : defaults.interval;
+  check.retry_interval = node["retry_interval"]
+                             ? reader.duration(node["retry_interval"], where + ".retry_interval")
+                             : defaults.retry_interval;
+  check.max_attempts = node["max_attempts"]
+                           ? reader.number(node["max_attempts"], where + ".max_attempts", 1, 10)
+                           : defaults.max_attempts;
+  if (node["passive"]) check.passive = reader.flag(node["passive"], where + ".passive");
+  if (auto labels = node["labels"]) {
+    if (!labels.IsMap()) reader.fail(labels, where + ".labels", "must be a mapping");
+    for (const auto& label : labels) {
+      auto name = label.first.as<std::string>();
+      auto key = where + ".labels.";
+      key += name;
+      // They become Prometheus labels beside mailprobe's own.
+      static const std::set<std::string> reserved{"check", "plugin", "location", "le",
+                                                  "phase", "leg",    "name",     "unit"};
+      if (!valid_label_name(name)) {
+        reader.fail(label.first, key,
+                    "a label name is letters, digits and _, not starting with a digit");
+      }
+      if (reserved.count(name) != 0 || name.rfind("__", 0) == 0) {
+        reader.fail(label.first, key, "'" + name + "' is a label of mailprobe's own");
+      }
+      check.labels[name] = reader.text(label.second, key);
+    }
+  }
+  // The plugin judges its own command line, as it would on the command line.
+  auto plan = cli::plan_plugin(check.plugin, check.args);
+  if (auto* stop = std::get_if<cli::PluginStop>(&plan)) {
+    auto message = stop->output;
+    while (!message.empty() && message.back() == '\n')
+      message.pop_back();
+    if (stop->exit_code == 0) message = "--help and --version do not run a check";
+    reader.fail(node["args"] ? node["args"] : node, where + ".args", message);
+  }
+  check.call = std::get<cli::PluginCall>(plan);
+  check.call.format = cli::OutputFormat::nagios;
+  if (node["timeout"]) {
+    check.call.timeout_seconds =
+        std::chrono::duration<double>(reader.duration(node["timeout"], where + ".timeout")).count();
+  }
+  if (check.call.timeout_seconds * 1000 >= static_cast<double>(check.interval.count())) {
+    reader.fail(node["interval"] ? node["interval"] : node, where + ".interval",
+                core::format_duration(check.interval) +
+                    " must be longer than the check's timeout (" +
+                    core::format_number(check.call.timeout_seconds) + "s; set timeout or -t)");
+  }
+  return check;
+}
+
+}  // namespace
+
+core::Outcome<Config> load_config(const std::string& path) {
+  auto fail = [&](std::string message) -> core::Outcome<Config> {
+    return core::Failure{"config", core::FailureKind::config, std::move(message)};
+  };
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return fail(path + ": cannot read the file");
+  } catch (const YAML::ParserException& e) {
+    return fail(path + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
+  }
+  Reader reader(path);
+  Config config;
+  config.path = path;
+  try {
+    if (!root || root.IsNull())
+      return fail(path + ": the file is empty (a list of checks is needed)");
+    reader.only(
+        root, "",
+        {"location", "listen", "database", "retention", "max_concurrent", "defaults", "checks"});
+    if (root["location"]) config.location = reader.text(root["location"], "location");
+    if (root["listen"]) {
+      auto listen = reader.text(root["listen"], "listen");
+      auto colon = listen.rfind(':');
+      // Port 0: any free port (the log says which), for tests and throwaway daemons.
+      int port = -1;
+      if (colon != std::string::npos) {
+        auto digits = listen.substr(colon + 1);
+        auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+        if (ec != std::errc{} || end != digits.data() + digits.size()) port = -1;
+      }
+      if (colon == std::string::npos || colon == 0 || port < 0 || port > 65535) {
+        reader.fail(root["listen"], "listen", "'" + listen + "' is not HOST:PORT");
+      }
+      config.listen_host = listen.substr(0, colon);
+      if (config.listen_host.size() > 2 && config.listen_host.front() == '[') {
+        config.listen_host = config.listen_host.substr(1, config.listen_host.size() - 2);
+      }
+      config.listen_port = static_cast<std::uint16_t>(port);
+    }
+    if (root["database"]) config.database = reader.text(root["database"], "database");
+    if (root["retention"]) config.retention = reader.duration(root["retention"], "retention");
+    if (root["max_concurrent"]) {
+      config.max_concurrent = reader.number(root["max_concurrent"], "max_concurrent", 1, 100000);
+    }
+    Defaults defaults;
+    if (auto d = root["defaults"]) {
+      reader.only(d, "defaults",
+                  {"interval", "roundtrip_interval", "retry_interval", "max_attempts"});
+      if (d["interval"]) defaults.interval = reader.duration(d["interval"], "defaults.interval");
+      if (d["roundtrip_interval"]) {
+        defaults.roundtrip_interval =
+            reader.duration(d["roundtrip_interval"], "defaults.roundtrip_interval");
+      }
+      if (d["retry_interval"]) {
+        defaults.retry_interval = reader.duration(d["retry_interval"], "defaults.retry_interval");
+      }
+      if (d["max_attempts"]) {
+        defaults.max_attempts = reader.number(d["max_attempts"], "defaults.max_attempts", 1, 10);
+      }
+    }
+    auto checks = root["checks"];
+    if (!checks || !checks.IsSequence() || checks.size() == 0) {
+      reader.fail(checks ? checks : root, "checks", "a list of at least one check is needed");
+    }
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < checks.size(); ++i) {
+      auto where = "checks[" + std::to_string(i) + "]";
+      auto check = read_check(reader, checks[i], where, defaults);
+      if (!names.insert(check.name).second) {
+        reader.fail(checks[i]["name"], where + ".name", "'" + check.name + "' is used twice");
+      }
+      config.checks.push_back(std::move(check));
+    }
+  } catch (const ConfigError& e) {
+    return fail(e.message);
+  } catch (const YAML::Exception& e) {
+    return fail(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+  return config;
+}
+
+}  // namespace mailprobe::daemon

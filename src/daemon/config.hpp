@@ -1,0 +1,58 @@
+#pragma once
+// The daemon's configuration: one YAML file, defaults applied and every check validated
+// when it loads, so that a mistake is reported with the file, line and key before anything
+// runs.
+//
+//   location: lab-1                 # this daemon's location, a label on everything
+//   listen: 127.0.0.1:9797          # HTTP: dashboard, API, /metrics, /probe
+//   database: /var/lib/mailprobe/history.sqlite
+//   retention: 30d
+//   max_concurrent: 256
+//   defaults: {interval: 5m, retry_interval: 30s, max_attempts: 2}
+//   checks:
+//     - name: submission
+//       plugin: check_smtp          # any plugin of mailprobe, with its own options
+//       args: [-H, mail.example.com, -p, "587", -S, -U, monitor@example.com,
+//              --password-file, /etc/mailprobe/monitor.pw]
+//       interval: 5m                # round trips default to 20m
+//       labels: {role: submission}
+//       passive: false              # measured and stored, never notified
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cli/run_plugin.hpp"
+#include "core/outcome.hpp"
+
+namespace mailprobe::daemon {
+
+struct CheckConfig {
+  std::string name;
+  std::string plugin;
+  std::vector<std::string> args;
+  std::map<std::string, std::string> labels;
+  std::chrono::milliseconds interval{0};
+  std::chrono::milliseconds retry_interval{0};
+  int max_attempts = 2;  // a failure is retested this many times in all before it is hard
+  bool passive = false;
+  cli::PluginCall call;  // what to run, planned from plugin + args
+  int line = 0;          // where it is defined, for messages
+};
+
+struct Config {
+  std::string path;
+  std::string location = "default";
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 9797;  // 0: any free port
+  std::string database;              // empty: in memory only
+  std::chrono::milliseconds retention = std::chrono::hours(24 * 30);
+  int max_concurrent = 256;
+  std::vector<CheckConfig> checks;
+};
+
+// Reads and validates `path`. A failure's message is "FILE:LINE: KEY: what is wrong".
+core::Outcome<Config> load_config(const std::string& path);
+
+}  // namespace mailprobe::daemon

@@ -1,0 +1,283 @@
+#include "daemon/history.hpp"
+
+#include <chrono>
+#include <filesystem>
+
+#include "daemon/log.hpp"
+
+namespace mailprobe::daemon {
+
+namespace {
+
+struct Finalizer {
+  void operator()(sqlite3_stmt* statement) const { sqlite3_finalize(statement); }
+};
+using Statement = std::unique_ptr<sqlite3_stmt, Finalizer>;
+
+constexpr const char* schema = R"sql(
+CREATE TABLE IF NOT EXISTS results (
+  id       INTEGER PRIMARY KEY,
+  check_name TEXT NOT NULL,
+  time_ms  INTEGER NOT NULL,
+  state    INTEGER NOT NULL,
+  hard     INTEGER NOT NULL,
+  attempt  INTEGER NOT NULL,
+  headline TEXT NOT NULL,
+  duration REAL NOT NULL,
+  metrics  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS results_by_check ON results (check_name, time_ms);
+CREATE TABLE IF NOT EXISTS changes (
+  id       INTEGER PRIMARY KEY,
+  check_name TEXT NOT NULL,
+  time_ms  INTEGER NOT NULL,
+  from_state INTEGER NOT NULL,
+  to_state INTEGER NOT NULL,
+  hard     INTEGER NOT NULL,
+  headline TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS changes_by_time ON changes (time_ms);
+)sql";
+
+Statement prepare(sqlite3* db, const char* sql) {
+  sqlite3_stmt* raw = nullptr;
+  sqlite3_prepare_v2(db, sql, -1, &raw, nullptr);
+  return Statement(raw);
+}
+
+std::string column_text(sqlite3_stmt* statement, int column) {
+  const auto* text = sqlite3_column_text(statement, column);
+  return text != nullptr ? reinterpret_cast<const char*>(text) : "";
+}
+
+core::State state_of(int value) {
+  return value >= 0 && value <= 3 ? static_cast<core::State>(value) : core::State::unknown;
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+core::Outcome<std::unique_ptr<History>> History::open(const std::string& path,
+                                                      std::int64_t retention_ms) {
+  auto fail = [&](const std::string& what, sqlite3* db) -> core::Outcome<std::unique_ptr<History>> {
+    return core::Failure{"history", core::FailureKind::config,
+                         "database " + path + ": " + what +
+                             (db != nullptr ? std::string(": ") + sqlite3_errmsg(db) : "")};
+  };
+  std::error_code ec;
+  auto dir = std::filesystem::path(path).parent_path();
+  if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+  sqlite3* raw = nullptr;
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  std::unique_ptr<sqlite3, Closer> writer(raw);
+  if (rc != SQLITE_OK) return fail("cannot open", raw);
+  sqlite3_busy_timeout(writer.get(), 5000);
+  // WAL: readers and the writer do not block each other. NORMAL: in WAL mode a process
+  // crash loses nothing committed (only a power loss could lose the last transactions).
+  for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", schema}) {
+    if (sqlite3_exec(writer.get(), sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return fail("cannot prepare", writer.get());
+    }
+  }
+  raw = nullptr;
+  rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, nullptr);
+  std::unique_ptr<sqlite3, Closer> reader(raw);
+  if (rc != SQLITE_OK) return fail("cannot open for reading", raw);
+  sqlite3_busy_timeout(reader.get(), 1000);
+  return std::unique_ptr<History>(new History(std::move(writer), std::move(reader), retention_ms));
+}
+
+History::History(std::unique_ptr<sqlite3, Closer> writer, std::unique_ptr<sqlite3, Closer> reader,
+                 std::int64_t retention_ms)
+    : writer_db_(std::move(writer)), reader_db_(std::move(reader)), retention_ms_(retention_ms) {
+  thread_ = std::thread([this] { run(); });
+}
+
+History::~History() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void History::record(ResultRow result, std::optional<ChangeRow> change) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.emplace_back(std::move(result), std::move(change));
+    ++queued_;
+  }
+  wake_.notify_one();
+}
+
+void History::flush() {
+  std::unique_lock lock(mutex_);
+  auto target = queued_;
+  written_.wait(lock, [&] { return written_count_ >= target; });
+}
+
+void History::run() {
+  auto last_prune = std::chrono::steady_clock::time_point{};
+  for (;;) {
+    std::vector<std::pair<ResultRow, std::optional<ChangeRow>>> batch;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, std::chrono::minutes(1), [&] { return stopping_ || !queue_.empty(); });
+      while (!queue_.empty()) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      if (batch.empty() && stopping_) return;
+    }
+    if (!batch.empty()) write(batch);
+    // Retention, once an hour (and at start).
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_prune > std::chrono::hours(1)) {
+      last_prune = now;
+      prune();
+    }
+    {
+      std::lock_guard lock(mutex_);
+      written_count_ += batch.size();
+    }
+    written_.notify_all();
+  }
+}
+
+void History::prune() {
+  auto cutoff = now_ms() - retention_ms_;
+  for (const char* sql :
+       {"DELETE FROM results WHERE time_ms < ?", "DELETE FROM changes WHERE time_ms < ?"}) {
+    auto statement = prepare(writer_db_.get(), sql);
+    sqlite3_bind_int64(statement.get(), 1, cutoff);
+    note_failure(sqlite3_step(statement.get()), "cannot delete old rows");
+  }
+}
+
+void History::note_failure(int rc, const char* what) {
+  if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW) return;
+  write_errors_.fetch_add(1);
+  // Once a minute at most: a full disk must not flood the log.
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_error_log_ > std::chrono::minutes(1)) {
+    last_error_log_ = now;
+    log("history: " + std::string(what) + ": " + sqlite3_errmsg(writer_db_.get()));
+  }
+}
+
+void History::write(const std::vector<std::pair<ResultRow, std::optional<ChangeRow>>>& batch) {
+  auto* db = writer_db_.get();
+  note_failure(sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr), "cannot begin a transaction");
+  auto insert_result = prepare(db,
+                               "INSERT INTO results (check_name, time_ms, state, hard, attempt, "
+                               "headline, duration, metrics) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  auto insert_change = prepare(db,
+                               "INSERT INTO changes (check_name, time_ms, from_state, to_state, "
+                               "hard, headline) VALUES (?, ?, ?, ?, ?, ?)");
+  for (const auto& [result, change] : batch) {
+    auto* s = insert_result.get();
+    sqlite3_reset(s);
+    sqlite3_bind_text(s, 1, result.check.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 2, result.time_ms);
+    sqlite3_bind_int(s, 3, static_cast<int>(result.state));
+    sqlite3_bind_int(s, 4, result.type == StateType::hard ? 1 : 0);
+    sqlite3_bind_int(s, 5, result.attempt);
+    sqlite3_bind_text(s, 6, result.headline.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(s, 7, result.duration_seconds);
+    sqlite3_bind_text(s, 8, result.metrics_json.c_str(), -1, SQLITE_TRANSIENT);
+    note_failure(sqlite3_step(s), "cannot store a result");
+    if (change) {
+      auto* c = insert_change.get();
+      sqlite3_reset(c);
+      sqlite3_bind_text(c, 1, change->check.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(c, 2, change->time_ms);
+      sqlite3_bind_int(c, 3, static_cast<int>(change->from));
+      sqlite3_bind_int(c, 4, static_cast<int>(change->to));
+      sqlite3_bind_int(c, 5, change->type == StateType::hard ? 1 : 0);
+      sqlite3_bind_text(c, 6, change->headline.c_str(), -1, SQLITE_TRANSIENT);
+      note_failure(sqlite3_step(c), "cannot store a state change");
+    }
+  }
+  if (sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    note_failure(SQLITE_ERROR, "cannot commit");
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+}
+
+std::vector<ResultRow> History::results(const std::string& check, std::int64_t since_ms,
+                                        int limit) {
+  // The newest `limit` results since `since_ms`, returned oldest first.
+  auto statement = prepare(reader_db_.get(),
+                           "SELECT time_ms, state, hard, attempt, headline, duration, metrics FROM "
+                           "(SELECT * FROM results WHERE check_name = ? AND time_ms >= ? "
+                           "ORDER BY time_ms DESC LIMIT ?) ORDER BY time_ms");
+  std::vector<ResultRow> rows;
+  auto* s = statement.get();
+  if (s == nullptr) return rows;
+  sqlite3_bind_text(s, 1, check.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(s, 2, since_ms);
+  sqlite3_bind_int(s, 3, limit);
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    ResultRow row;
+    row.check = check;
+    row.time_ms = sqlite3_column_int64(s, 0);
+    row.state = state_of(sqlite3_column_int(s, 1));
+    row.type = sqlite3_column_int(s, 2) != 0 ? StateType::hard : StateType::soft;
+    row.attempt = sqlite3_column_int(s, 3);
+    row.headline = column_text(s, 4);
+    row.duration_seconds = sqlite3_column_double(s, 5);
+    row.metrics_json = column_text(s, 6);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::vector<ChangeRow> History::changes(int limit) {
+  auto statement = prepare(reader_db_.get(),
+                           "SELECT check_name, time_ms, from_state, to_state, hard, headline FROM "
+                           "changes ORDER BY time_ms DESC, id DESC LIMIT ?");
+  std::vector<ChangeRow> rows;
+  auto* s = statement.get();
+  if (s == nullptr) return rows;
+  sqlite3_bind_int(s, 1, limit);
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    ChangeRow row;
+    row.check = column_text(s, 0);
+    row.time_ms = sqlite3_column_int64(s, 1);
+    row.from = state_of(sqlite3_column_int(s, 2));
+    row.to = state_of(sqlite3_column_int(s, 3));
+    row.type = sqlite3_column_int(s, 4) != 0 ? StateType::hard : StateType::soft;
+    row.headline = column_text(s, 5);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::optional<std::pair<ResultRow, std::int64_t>> History::last(const std::string& check) {
+  auto rows = results(check, 0, 1);
+  if (rows.empty()) return std::nullopt;
+  // The state began at the check's last change; a check that never changed has been in
+  // its state since its first result.
+  auto statement =
+      prepare(reader_db_.get(),
+              "SELECT COALESCE((SELECT MAX(time_ms) FROM changes WHERE check_name = ?1),"
+              " (SELECT MIN(time_ms) FROM results WHERE check_name = ?1))");
+  std::int64_t since = rows.front().time_ms;
+  if (auto* s = statement.get()) {
+    sqlite3_bind_text(s, 1, check.c_str(), -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+      since = sqlite3_column_int64(s, 0);
+    }
+  }
+  return std::make_pair(rows.front(), since);
+}
+
+}  // namespace mailprobe::daemon

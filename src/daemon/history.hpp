@@ -1,0 +1,99 @@
+#pragma once
+// Every result and every state change, in an embedded SQLite database (WAL). One writer
+// thread does all writing, off the I/O thread; a result is handed over without waiting and
+// committed within milliseconds. Readers (the HTTP API) use their own connection: WAL
+// lets them read while the writer writes. A kill -9 loses nothing committed and leaves
+// the file consistent.
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/outcome.hpp"
+#include "core/state.hpp"
+#include "daemon/check_status.hpp"
+
+namespace mailprobe::daemon {
+
+struct ResultRow {
+  std::string check;
+  std::int64_t time_ms = 0;
+  core::State state = core::State::unknown;
+  StateType type = StateType::hard;
+  int attempt = 1;
+  std::string headline;
+  double duration_seconds = 0;
+  std::string metrics_json;  // {"rtt": 0.5, "time": 0.012}
+};
+
+struct ChangeRow {
+  std::string check;
+  std::int64_t time_ms = 0;
+  core::State from = core::State::unknown;
+  core::State to = core::State::unknown;
+  StateType type = StateType::hard;
+  std::string headline;
+};
+
+class History {
+ public:
+  // Opens (creating) the database; `retention_ms` is how long rows are kept.
+  static core::Outcome<std::unique_ptr<History>> open(const std::string& path,
+                                                      std::int64_t retention_ms);
+  ~History();
+  History(const History&) = delete;
+  History& operator=(const History&) = delete;
+
+  // Hands a result (and the state change it caused, if any) to the writer.
+  void record(ResultRow result, std::optional<ChangeRow> change);
+  // Returns once everything handed over so far is committed (for shutdown and tests).
+  void flush();
+
+  // Results of `check` from `since_ms` on, oldest first, at most `limit`.
+  std::vector<ResultRow> results(const std::string& check, std::int64_t since_ms, int limit);
+  // State changes, newest first.
+  std::vector<ChangeRow> changes(int limit);
+  // The last stored result of `check` and when its state began: restores the status
+  // after a restart.
+  std::optional<std::pair<ResultRow, std::int64_t>> last(const std::string& check);
+
+  // Writes that failed (full disk, a damaged file): /metrics shows them, the log says why.
+  std::uint64_t write_errors() const { return write_errors_.load(); }
+
+ private:
+  struct Closer {
+    void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+  };
+  History(std::unique_ptr<sqlite3, Closer> writer, std::unique_ptr<sqlite3, Closer> reader,
+          std::int64_t retention_ms);
+  void run();
+  void write(const std::vector<std::pair<ResultRow, std::optional<ChangeRow>>>& batch);
+  void prune();
+  void note_failure(int rc, const char* what);  // counts and logs a failed write
+
+  std::unique_ptr<sqlite3, Closer> writer_db_;
+  std::unique_ptr<sqlite3, Closer> reader_db_;
+  std::int64_t retention_ms_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable written_;
+  std::deque<std::pair<ResultRow, std::optional<ChangeRow>>> queue_;
+  std::uint64_t queued_ = 0;  // guarded by mutex_
+  std::uint64_t written_count_ = 0;
+  bool stopping_ = false;
+  std::atomic<std::uint64_t> write_errors_{0};
+  std::chrono::steady_clock::time_point last_error_log_{};  // writer thread only
+  std::thread thread_;
+};
+
+}  // namespace mailprobe::daemon

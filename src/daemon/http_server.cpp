@@ -1,0 +1,114 @@
+#include "daemon/http_server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+
+namespace mailprobe::daemon {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+
+namespace {
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr auto idle_timeout = std::chrono::seconds(30);
+constexpr std::uint32_t header_limit = 16 * 1024;
+constexpr std::uint64_t body_limit = 64ULL * 1024;
+}  // namespace
+
+HttpResponse make_response(const HttpRequest& request, http::status status, std::string body,
+                           std::string content_type) {
+  HttpResponse response{status, request.version()};
+  response.set(http::field::server, "mailprobe");
+  response.set(http::field::content_type, content_type);
+  response.set(http::field::cache_control, "no-store");
+  response.set("X-Content-Type-Options", "nosniff");
+  // The dashboard loads nothing but its own files: a summary or label that carries markup
+  // could not run even if it were rendered as HTML.
+  response.set("Content-Security-Policy",
+               "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+               "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+  response.keep_alive(request.keep_alive());
+  response.body() = std::move(body);
+  response.prepare_payload();
+  if (request.method() == http::verb::head) response.body().clear();  // the length stays
+  return response;
+}
+
+HttpServer::HttpServer(asio::any_io_executor executor, HttpHandler handler)
+    : executor_(std::move(executor)), handler_(std::move(handler)) {}
+
+core::Status HttpServer::listen(const std::string& host, std::uint16_t port) {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) {
+    return core::Failure{"http", core::FailureKind::config,
+                         "listen address '" + host + "' is not an IP address"};
+  }
+  acceptor_ = std::make_shared<tcp::acceptor>(executor_);
+  tcp::endpoint endpoint(address, port);
+  acceptor_->open(endpoint.protocol(), ec);
+  if (!ec) acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_->bind(endpoint, ec);
+  if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return core::Failure{
+        "http", core::FailureKind::config,
+        "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message()};
+  }
+  asio::co_spawn(executor_, accept_loop(), asio::detached);
+  return core::success();
+}
+
+std::uint16_t HttpServer::port() const {
+  boost::system::error_code ec;
+  return acceptor_ ? acceptor_->local_endpoint(ec).port() : 0;
+}
+
+void HttpServer::stop() {
+  if (!acceptor_) return;
+  boost::system::error_code ignored;
+  acceptor_->close(ignored);
+}
+
+asio::awaitable<void> HttpServer::accept_loop() {
+  auto acceptor = acceptor_;  // kept alive while the loop runs
+  for (;;) {
+    auto [ec, socket] = co_await acceptor->async_accept(use_tuple);
+    if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
+    if (ec) continue;  // e.g. too many open files: try the next one
+    asio::co_spawn(executor_, session(std::move(socket)), asio::detached);
+  }
+}
+
+asio::awaitable<void> HttpServer::session(tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  for (;;) {
+    stream.expires_after(idle_timeout);
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(header_limit);
+    parser.body_limit(body_limit);
+    auto [read_error, bytes] = co_await http::async_read(stream, buffer, parser, use_tuple);
+    if (read_error) break;  // closed, timed out, or a request over the limits
+    const auto& request = parser.get();
+    HttpResponse response;
+    try {
+      response = co_await handler_(request);
+    } catch (const std::exception& e) {
+      response = make_response(request, http::status::internal_server_error,
+                               std::string("internal error: ") + e.what() + "\n", "text/plain");
+    }
+    stream.expires_after(idle_timeout);
+    auto [write_error, written] = co_await http::async_write(stream, response, use_tuple);
+    if (write_error || !response.keep_alive()) break;
+  }
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+}  // namespace mailprobe::daemon

@@ -1,0 +1,43 @@
+#pragma once
+// A small HTTP/1.1 server (Beast) for the dashboard, the API and /metrics: bounded request
+// sizes, an idle timeout per connection, keep-alive.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/outcome.hpp"
+
+namespace mailprobe::daemon {
+
+namespace http = boost::beast::http;
+using HttpRequest = http::request<http::string_body>;
+using HttpResponse = http::response<http::string_body>;
+using HttpHandler = std::function<boost::asio::awaitable<HttpResponse>(const HttpRequest&)>;
+
+class HttpServer {
+ public:
+  HttpServer(boost::asio::any_io_executor executor, HttpHandler handler);
+  // Binds and starts accepting; fails (kind config) when the address cannot be bound.
+  core::Status listen(const std::string& host, std::uint16_t port);
+  std::uint16_t port() const;
+  void stop();
+
+ private:
+  boost::asio::awaitable<void> accept_loop();
+  boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
+
+  boost::asio::any_io_executor executor_;
+  HttpHandler handler_;
+  std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
+};
+
+// A response with a body and its content type.
+HttpResponse make_response(const HttpRequest& request, http::status status, std::string body,
+                           std::string content_type);
+
+}  // namespace mailprobe::daemon

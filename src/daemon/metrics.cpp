@@ -1,0 +1,168 @@
+#include "daemon/metrics.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "output/prometheus.hpp"
+
+namespace mailprobe::daemon {
+
+namespace {
+
+const core::Metric* find(const std::vector<core::Metric>& metrics, const std::string& name) {
+  for (const auto& metric : metrics) {
+    if (metric.name == name) return &metric;
+  }
+  return nullptr;
+}
+
+bool is_phase(const std::string& name) {
+  return name == "time" || name == "connect" || name == "tls" || name == "banner" || name == "auth";
+}
+
+}  // namespace
+
+const std::vector<double>& Metrics::roundtrip_buckets() {
+  static const std::vector<double> buckets{0.05, 0.1, 0.25, 0.5, 1,   2.5, 5,
+                                           10,   30,  60,   120, 300, 600};
+  return buckets;
+}
+
+void Metrics::observe(const CheckRuntime& check) {
+  auto& totals = totals_[check.config.name];
+  if (totals.rtt_buckets.empty()) totals.rtt_buckets.assign(roundtrip_buckets().size(), 0);
+  ++totals.runs;
+  if (check.status.state == core::State::critical || check.status.state == core::State::unknown) {
+    ++totals.failures;
+  }
+  const auto& metrics = check.last_result.metrics;
+  if (const auto* rtt = find(metrics, "rtt")) {
+    ++totals.rtt_count;
+    totals.rtt_sum += rtt->value;
+    const auto& bounds = roundtrip_buckets();
+    auto at = std::lower_bound(bounds.begin(), bounds.end(), rtt->value);
+    if (at != bounds.end()) ++totals.rtt_buckets[static_cast<std::size_t>(at - bounds.begin())];
+  }
+  if (const auto* lost = find(metrics, "lost")) totals.lost += lost->value;
+  if (const auto* late = find(metrics, "late")) totals.late += late->value;
+}
+
+std::string Metrics::exposition(const std::vector<std::shared_ptr<CheckRuntime>>& checks,
+                                const std::string& location,
+                                std::uint64_t history_write_errors) const {
+  output::PrometheusText out;
+  out.family("mailprobe_build_info", "gauge", "mailprobe's version, as a label; always 1");
+  out.sample("mailprobe_build_info", {{"version", MAILPROBE_VERSION}}, 1);
+  out.family("mailprobe_history_write_errors_total", "counter",
+             "Results or state changes that could not be stored in the history database");
+  out.sample("mailprobe_history_write_errors_total", {}, static_cast<double>(history_write_errors));
+  out.family("probe_success", "gauge",
+             "Whether the check's last run found the service working (OK or WARNING)");
+  out.family("probe_duration_seconds", "gauge", "How long the check's last run took");
+  out.family("mailprobe_check_state", "gauge",
+             "The check's state: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN");
+  out.family("mailprobe_check_hard", "gauge", "1 when the check's state is hard, 0 when soft");
+  out.family("mailprobe_check_last_run_timestamp_seconds", "gauge",
+             "When the check last ran (Unix time)");
+  out.family("mailprobe_check_runs_total", "counter", "Runs of the check since the daemon started");
+  out.family("mailprobe_check_failures_total", "counter",
+             "Runs that ended CRITICAL or UNKNOWN since the daemon started");
+  out.family("mailprobe_phase_duration_seconds", "gauge",
+             "Duration of one phase of the check's last run (connect, tls, banner, auth)");
+  out.family("probe_ssl_earliest_cert_expiry", "gauge",
+             "When the first certificate of the server's chain expires (Unix time)");
+  out.family("mailprobe_roundtrip_send_ok_ratio", "gauge",
+             "Ability to send: 1 when the last test message was accepted by SMTP");
+  out.family("mailprobe_roundtrip_receive_ok_ratio", "gauge",
+             "Ability to receive: 1 when the last run could read the mailbox");
+  out.family("mailprobe_roundtrip_outstanding_messages", "gauge",
+             "Test messages sent and not arrived yet");
+  out.family("mailprobe_roundtrip_lost_total", "counter", "Test messages declared lost");
+  out.family("mailprobe_roundtrip_late_total", "counter",
+             "Test messages that arrived after being declared lost");
+  out.family("mailprobe_roundtrip_duration_seconds", "histogram",
+             "Round-trip time of test messages, from the SMTP 250 to visible in the mailbox");
+  out.family("mailprobe_roundtrip_leg_seconds", "gauge",
+             "Reflector legs of the last round trip (two clocks each)");
+  out.family("mailprobe_mail_queue_messages", "gauge", "Messages in the mail queue (check_mailq)");
+  out.family("mailprobe_result_value", "gauge",
+             "Any other value a check measured, by name and unit");
+
+  auto now = std::chrono::system_clock::now();
+  for (const auto& check : checks) {
+    output::Labels labels{
+        {"check", check->config.name}, {"plugin", check->config.plugin}, {"location", location}};
+    for (const auto& [name, value] : check->config.labels)
+      labels.emplace_back(name, value);
+    auto totals_at = totals_.find(check->config.name);
+    if (totals_at != totals_.end()) {
+      out.sample("mailprobe_check_runs_total", labels, static_cast<double>(totals_at->second.runs));
+      out.sample("mailprobe_check_failures_total", labels,
+                 static_cast<double>(totals_at->second.failures));
+    }
+    if (check->status.pending) continue;
+    const auto& status = check->status;
+    out.sample("probe_success", labels,
+               status.state == core::State::ok || status.state == core::State::warning ? 1 : 0);
+    out.sample("probe_duration_seconds", labels, status.duration_seconds);
+    out.sample("mailprobe_check_state", labels,
+               static_cast<double>(static_cast<int>(status.state)));
+    out.sample("mailprobe_check_hard", labels, status.type == StateType::hard ? 1 : 0);
+    out.sample("mailprobe_check_last_run_timestamp_seconds", labels,
+               std::chrono::duration<double>(status.last_run.time_since_epoch()).count());
+
+    const auto& metrics = status.metrics;
+    double earliest_days = 1e18;
+    bool have_days = false;
+    bool roundtrip = find(metrics, "send_ok") != nullptr;
+    for (const auto& metric : metrics) {
+      if (is_phase(metric.name) && metric.unit == "s") {
+        auto with_phase = labels;
+        with_phase.emplace_back("phase", metric.name);
+        out.sample("mailprobe_phase_duration_seconds", with_phase, metric.value);
+      } else if (metric.name == "cert_days" || metric.name == "chain_days") {
+        earliest_days = std::min(earliest_days, metric.value);
+        have_days = true;
+      } else if (roundtrip && (metric.name == "send_ok" || metric.name == "receive_ok")) {
+        out.sample("mailprobe_roundtrip_" + metric.name + "_ratio", labels, metric.value / 100);
+      } else if (roundtrip && metric.name == "outstanding") {
+        out.sample("mailprobe_roundtrip_outstanding_messages", labels, metric.value);
+      } else if (roundtrip && (metric.name == "outbound" || metric.name == "inbound")) {
+        auto with_leg = labels;
+        with_leg.emplace_back("leg", metric.name);
+        out.sample("mailprobe_roundtrip_leg_seconds", with_leg, metric.value);
+      } else if (roundtrip &&
+                 (metric.name == "rtt" || metric.name == "lost" || metric.name == "late")) {
+        // counted in the totals below
+      } else if (metric.name == "unsent") {
+        out.sample("mailprobe_mail_queue_messages", labels, metric.value);
+      } else {
+        auto with_name = labels;
+        with_name.emplace_back("name", metric.name);
+        with_name.emplace_back("unit", metric.unit);
+        out.sample("mailprobe_result_value", with_name, metric.value);
+      }
+    }
+    if (have_days) {
+      auto expiry =
+          std::chrono::duration<double>(now.time_since_epoch()).count() + earliest_days * 86400;
+      out.sample("probe_ssl_earliest_cert_expiry", labels, expiry);
+    }
+    if (roundtrip && totals_at != totals_.end()) {
+      const auto& totals = totals_at->second;
+      out.sample("mailprobe_roundtrip_lost_total", labels, totals.lost);
+      out.sample("mailprobe_roundtrip_late_total", labels, totals.late);
+      std::vector<std::pair<double, std::uint64_t>> buckets;
+      std::uint64_t cumulative = 0;
+      for (std::size_t i = 0; i < roundtrip_buckets().size(); ++i) {
+        cumulative += totals.rtt_buckets[i];
+        buckets.emplace_back(roundtrip_buckets()[i], cumulative);
+      }
+      out.histogram("mailprobe_roundtrip_duration_seconds", labels, buckets, totals.rtt_sum,
+                    totals.rtt_count);
+    }
+  }
+  return out.text();
+}
+
+}  // namespace mailprobe::daemon

@@ -1,0 +1,39 @@
+#pragma once
+// /metrics: the daemon's checks in Prometheus terms, following exporter conventions
+// (base units, _total counters, a histogram for round-trip times, blackbox_exporter's
+// probe_success and probe_duration_seconds).
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "daemon/scheduler.hpp"
+
+namespace mailprobe::daemon {
+
+class Metrics {
+ public:
+  // Accumulates what a result adds to counters and histograms.
+  void observe(const CheckRuntime& check);
+  // The exposition of every check's current state and accumulated metrics.
+  std::string exposition(const std::vector<std::shared_ptr<CheckRuntime>>& checks,
+                         const std::string& location, std::uint64_t history_write_errors) const;
+
+  // Upper bounds of the round-trip histogram, seconds: Email Scout's 2 min "slow" and
+  // 10 min timeout among them.
+  static const std::vector<double>& roundtrip_buckets();
+
+ private:
+  struct Totals {
+    std::vector<std::uint64_t> rtt_buckets;  // counts per bucket (not cumulative)
+    std::uint64_t rtt_count = 0;
+    double rtt_sum = 0;
+    double lost = 0;
+    double late = 0;
+    std::uint64_t runs = 0;
+    std::uint64_t failures = 0;
+  };
+  std::map<std::string, Totals> totals_;
+};
+
+}  // namespace mailprobe::daemon

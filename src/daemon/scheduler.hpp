@@ -1,0 +1,80 @@
+#pragma once
+// Runs every configured check on its own schedule on one io_context: spread over their
+// interval so that they do not all start together, a limit on how many run at once,
+// planned times that do not drift, and a quick retest of a soft failure.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "daemon/check_status.hpp"
+#include "daemon/config.hpp"
+#include "daemon/history.hpp"
+
+namespace mailprobe::daemon {
+
+namespace asio = boost::asio;
+
+struct CheckRuntime {
+  explicit CheckRuntime(const asio::any_io_executor& executor) : wake(executor) {}
+  CheckConfig config;
+  asio::steady_timer wake;  // the loop sleeps on it; cancelled by a reload or a stop
+  CheckStatus status;
+  core::ProbeResult last_result;
+  std::map<std::string, std::string> units;  // of every metric measured since the start
+  std::uint64_t generation = 0;              // the schedule that owns it; older loops end
+  bool running = false;
+};
+
+class Scheduler {
+ public:
+  using HardChangeHandler = std::function<void(const CheckRuntime&, const Change&)>;
+  using ResultHandler = std::function<void(const CheckRuntime&)>;
+
+  Scheduler(asio::any_io_executor executor, History* history, int max_concurrent);
+
+  // Starts the given checks, or replaces the running set (SIGHUP): a check that keeps
+  // its name keeps its state and history.
+  void apply(const std::vector<CheckConfig>& checks);
+
+  // Stops starting checks and returns when those running have ended, or after `bound`.
+  asio::awaitable<void> stop(std::chrono::milliseconds bound);
+
+  const std::vector<std::shared_ptr<CheckRuntime>>& checks() const { return checks_; }
+  int running() const { return running_; }
+
+  // Called on every hard state change of a check that is not passive.
+  void on_hard_change(HardChangeHandler handler) { hard_change_ = std::move(handler); }
+  // Called after every result (metrics that accumulate: counters, histograms).
+  void on_result(ResultHandler handler) { result_ = std::move(handler); }
+
+ private:
+  asio::awaitable<void> loop(std::shared_ptr<CheckRuntime> check, std::uint64_t generation);
+  asio::awaitable<void> run_once(CheckRuntime& check);
+  asio::awaitable<void> acquire();
+  void release();
+  void restore(CheckRuntime& check);
+
+  asio::any_io_executor executor_;
+  History* history_;
+  int max_concurrent_;
+  int running_ = 0;
+  std::deque<std::shared_ptr<asio::steady_timer>> waiting_;  // for a free slot
+  std::vector<std::shared_ptr<CheckRuntime>> checks_;
+  std::uint64_t generation_ = 0;
+  bool stopping_ = false;
+  HardChangeHandler hard_change_;
+  ResultHandler result_;
+};
+
+// A stable offset in [0, window) for `name`: spreads first runs without randomness.
+std::chrono::milliseconds spread_offset(const std::string& name, std::chrono::milliseconds window);
+
+}  // namespace mailprobe::daemon

@@ -1,0 +1,151 @@
+#include "daemon/service.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+
+#include "cli/option_parser.hpp"
+#include "cli/plugins.hpp"
+#include "daemon/api.hpp"
+#include "daemon/config.hpp"
+#include "daemon/history.hpp"
+#include "daemon/http_server.hpp"
+#include "daemon/log.hpp"
+#include "daemon/metrics.hpp"
+#include "daemon/scheduler.hpp"
+#include "daemon/web_assets.hpp"
+
+namespace mailprobe::daemon {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// In-flight checks get this long to finish after SIGTERM.
+constexpr auto stop_bound = std::chrono::seconds(15);
+
+std::string default_database(const std::string& config_path) {
+  // Beside the configuration unless the configuration says where.
+  auto dir = std::filesystem::path(config_path).parent_path();
+  return (dir.empty() ? std::filesystem::path(".") : dir).string() + "/mailprobe-history.sqlite";
+}
+
+}  // namespace
+
+int serve(const ServeOptions& options) {
+  auto loaded = load_config(options.config_path);
+  if (!loaded) {
+    std::fprintf(stderr, "mailprobe serve: %s\n", loaded.failure().message.c_str());
+    return 1;
+  }
+  auto config = std::move(*loaded);
+  if (options.check_only) {
+    std::printf("%s: valid, %zu checks\n", options.config_path.c_str(), config.checks.size());
+    return 0;
+  }
+  auto database = config.database.empty() ? default_database(options.config_path) : config.database;
+  auto history = History::open(database, config.retention.count());
+  if (!history) {
+    log(history.failure().message);
+    return 2;
+  }
+
+  asio::io_context io(1);
+  Scheduler scheduler(io.get_executor(), history->get(), config.max_concurrent);
+  Metrics metrics;
+  scheduler.on_result([&metrics](const CheckRuntime& check) { metrics.observe(check); });
+  scheduler.on_hard_change([](const CheckRuntime& check, const Change& change) {
+    log("HARD " + std::string(core::state_name(change.hard_from)) + " -> " +
+        std::string(core::state_name(change.to)) + ": " + check.config.name + ": " +
+        check.status.headline);
+  });
+  Api api(scheduler, history->get(), metrics, config.location, dashboard_files());
+  HttpServer server(io.get_executor(),
+                    [&api](const HttpRequest& request) { return api.handle(request); });
+  auto listening = server.listen(config.listen_host, config.listen_port);
+  if (!listening) {
+    log(listening.failure().message);
+    return 2;
+  }
+  scheduler.apply(config.checks);
+  log("serving " + std::to_string(config.checks.size()) + " checks at http://" +
+      (config.listen_host.find(':') != std::string::npos ? "[" + config.listen_host + "]"
+                                                         : config.listen_host) +
+      ":" + std::to_string(server.port()) + "/ (location " + config.location + ", history " +
+      database + ")");
+
+  asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        for (;;) {
+          auto [ec, signal] = co_await signals.async_wait(asio::as_tuple(asio::use_awaitable));
+          if (ec) co_return;
+          if (signal == SIGHUP) {
+            auto reloaded = load_config(options.config_path);
+            if (!reloaded) {
+              log("reload refused, keeping the running configuration: " +
+                  reloaded.failure().message);
+              continue;
+            }
+            if (reloaded->listen_host != config.listen_host ||
+                reloaded->listen_port != config.listen_port ||
+                reloaded->database != config.database) {
+              log("reload: listen and database changes take effect at the next start");
+            }
+            config.checks = reloaded->checks;
+            config.location = reloaded->location;
+            api.set_location(config.location);
+            scheduler.apply(config.checks);
+            log("reloaded: " + std::to_string(config.checks.size()) + " checks");
+            continue;
+          }
+          log("stopping: waiting for " + std::to_string(scheduler.running()) + " running checks");
+          server.stop();
+          co_await scheduler.stop(stop_bound);
+          (*history)->flush();
+          signals.cancel();
+          io.stop();
+          co_return;
+        }
+      },
+      asio::detached);
+  io.run();
+  log("stopped");
+  return 0;
+}
+
+int serve_command(int argc, const char* const* argv) {
+  cli::OptionParser parser("mailprobe serve",
+                           "Runs the checks of a configuration on their schedules, keeps their "
+                           "history and serves the dashboard, the API and /metrics.");
+  ServeOptions options;
+  parser.value("-c,--config", options.config_path, "The configuration file (YAML)");
+  parser.flag("--check-config", options.check_only, "Validate the configuration and exit");
+  switch (parser.parse(argc, argv)) {
+    case cli::OptionParser::Result::run:
+      break;
+    case cli::OptionParser::Result::help:
+      std::fputs(parser.help().c_str(), stdout);
+      return 0;
+    case cli::OptionParser::Result::version:
+      std::puts(cli::version);
+      return 0;
+    case cli::OptionParser::Result::error:
+      std::fprintf(stderr, "mailprobe serve: %s\n", parser.error().c_str());
+      return 1;
+  }
+  if (options.config_path.empty()) {
+    std::fprintf(stderr, "mailprobe serve: -c FILE is required\n");
+    return 1;
+  }
+  return serve(options);
+}
+
+}  // namespace mailprobe::daemon
