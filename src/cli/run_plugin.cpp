@@ -69,6 +69,22 @@ int run_plugin(const PluginCall& call) {
   return core::exit_code(result->overall());
 }
 
+boost::asio::awaitable<core::ProbeResult> run_call(const PluginCall& call, double budget_seconds) {
+  auto budget = std::chrono::duration_cast<core::Deadline::clock::duration>(
+      std::chrono::duration<double>(budget_seconds));
+  std::string what;
+  try {
+    co_return co_await call.task(core::Deadline::after(budget));
+  } catch (const std::exception& e) {
+    what = e.what();
+  }
+  core::ProbeResult result;
+  result.service = call.service;
+  result.state = core::State::unknown;
+  result.summary = "internal error: " + what;
+  co_return result;
+}
+
 PluginStop option_error(const std::string& service, const std::string& message) {
   return PluginStop{3, service + " UNKNOWN - " + message + "\n"};
 }

@@ -44,6 +44,11 @@ PluginStop option_error(const std::string& service, const std::string& message);
 // plugin exit code.
 int run_plugin(const PluginCall& call);
 
+// Runs the call's probe under a deadline of `budget_seconds` on the caller's executor (the
+// daemon's way). A probe never throws by design; if one does, the result is UNKNOWN
+// "internal error: ..." instead of an exception.
+boost::asio::awaitable<core::ProbeResult> run_call(const PluginCall& call, double budget_seconds);
+
 // Prints a stop's output and returns its exit code, or runs the call.
 int execute(const PluginPlan& plan);
 

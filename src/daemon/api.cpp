@@ -84,11 +84,12 @@ std::optional<std::int64_t> parse_iso8601_ms(std::string_view text) {
   return ms;
 }
 
-Api::Api(const Scheduler& scheduler, History* history, const Metrics& metrics, std::string location,
-         std::map<std::string, StaticFile> files)
+Api::Api(const Scheduler& scheduler, History* history, const Metrics& metrics, ProbeEndpoint& probe,
+         std::string location, std::map<std::string, StaticFile> files)
     : scheduler_(scheduler),
       history_(history),
       metrics_(metrics),
+      probe_(probe),
       location_(std::move(location)),
       files_(std::move(files)) {}
 
@@ -191,6 +192,7 @@ boost::asio::awaitable<HttpResponse> Api::handle(const HttpRequest& request) {
                                           history_ != nullptr ? history_->write_errors() : 0),
                       "text/plain; version=0.0.4; charset=utf-8");
   }
+  if (path == "/probe") co_return co_await probe_.handle(request, url);
   if (path == "/api/v1/checks") co_return respond(http::status::ok, checks_json(), json_type);
   if (path == "/api/v1/history") {
     auto limit = query_int(url, "limit", 200, 10000);

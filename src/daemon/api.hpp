@@ -1,6 +1,7 @@
 #pragma once
 // The daemon's HTTP endpoints: /api/v1/checks, /api/v1/checks/NAME/results,
-// /api/v1/history (JSON), /metrics (Prometheus), /healthz, and the dashboard's files.
+// /api/v1/history (JSON), /metrics (Prometheus), /probe (ProbeEndpoint), /healthz, and the
+// dashboard's files.
 
 #include <boost/asio/awaitable.hpp>
 #include <map>
@@ -9,6 +10,7 @@
 #include "daemon/history.hpp"
 #include "daemon/http_server.hpp"
 #include "daemon/metrics.hpp"
+#include "daemon/probe_endpoint.hpp"
 #include "daemon/scheduler.hpp"
 
 namespace mailprobe::daemon {
@@ -20,8 +22,8 @@ struct StaticFile {
 
 class Api {
  public:
-  Api(const Scheduler& scheduler, History* history, const Metrics& metrics, std::string location,
-      std::map<std::string, StaticFile> files);
+  Api(const Scheduler& scheduler, History* history, const Metrics& metrics, ProbeEndpoint& probe,
+      std::string location, std::map<std::string, StaticFile> files);
   boost::asio::awaitable<HttpResponse> handle(const HttpRequest& request);
   void set_location(std::string location) { location_ = std::move(location); }
 
@@ -35,6 +37,7 @@ class Api {
   const Scheduler& scheduler_;
   History* history_;
   const Metrics& metrics_;
+  ProbeEndpoint& probe_;
   std::string location_;
   std::map<std::string, StaticFile> files_;
 };

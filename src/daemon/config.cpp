@@ -93,6 +93,21 @@ bool valid_label_name(const std::string& name) {
   });
 }
 
+// The plugin judges its own command line, as it would on the command line; its complaint
+// becomes the configuration error.
+cli::PluginCall plan(const Reader& reader, const YAML::Node& node, const std::string& where,
+                     const std::string& plugin, const std::vector<std::string>& args) {
+  auto planned = cli::plan_plugin(plugin, args);
+  if (auto* stop = std::get_if<cli::PluginStop>(&planned)) {
+    auto message = stop->output;
+    while (!message.empty() && message.back() == '\n')
+      message.pop_back();
+    if (stop->exit_code == 0) message = "--help and --version do not run a check";
+    reader.fail(node["args"] ? node["args"] : node, where + ".args", message);
+  }
+  return std::get<cli::PluginCall>(planned);
+}
+
 struct Defaults {
   std::chrono::milliseconds interval = std::chrono::minutes(5);
   std::chrono::milliseconds roundtrip_interval = std::chrono::minutes(20);
@@ -153,16 +168,7 @@ CheckConfig read_check(const Reader& reader, const YAML::Node& node, const std::
       check.labels[name] = reader.text(label.second, key);
     }
   }
-  // The plugin judges its own command line, as it would on the command line.
-  auto plan = cli::plan_plugin(check.plugin, check.args);
-  if (auto* stop = std::get_if<cli::PluginStop>(&plan)) {
-    auto message = stop->output;
-    while (!message.empty() && message.back() == '\n')
-      message.pop_back();
-    if (stop->exit_code == 0) message = "--help and --version do not run a check";
-    reader.fail(node["args"] ? node["args"] : node, where + ".args", message);
-  }
-  check.call = std::get<cli::PluginCall>(plan);
+  check.call = plan(reader, node, where, check.plugin, check.args);
   check.call.format = cli::OutputFormat::nagios;
   if (node["timeout"]) {
     check.call.timeout_seconds =
@@ -177,7 +183,56 @@ CheckConfig read_check(const Reader& reader, const YAML::Node& node, const std::
   return check;
 }
 
+ModuleConfig read_module(const Reader& reader, const YAML::Node& key, const YAML::Node& node) {
+  ModuleConfig module;
+  module.name = key.as<std::string>();
+  auto where = "modules." + module.name;
+  reader.only(node, where, {"plugin", "args", "timeout"});
+  module.line = node.Mark().line + 1;
+  if (!node["plugin"]) reader.fail(node, where + ".plugin", "missing (e.g. check_smtp)");
+  module.plugin = reader.text(node["plugin"], where + ".plugin");
+  if (module.plugin == "check_mailq" || module.plugin == "check_mail_roundtrip") {
+    reader.fail(node["plugin"], where + ".plugin",
+                module.plugin + " has no target; schedule it as a check instead");
+  }
+  if (cli::find_plugin(module.plugin) == nullptr) {
+    reader.fail(node["plugin"], where + ".plugin",
+                "unknown plugin '" + module.plugin + "' (e.g. check_smtp, check_imap)");
+  }
+  if (auto args = node["args"]) {
+    if (!args.IsSequence()) reader.fail(args, where + ".args", "must be a list");
+    for (const auto& arg : args) {
+      auto text = reader.text(arg, where + ".args");
+      // The target of each request says where to connect.
+      bool mailstore = module.plugin.rfind("check_mailstore", 0) == 0;
+      if (text == "-H" || text == "--host" || text == "--hostname" || text == "--port" ||
+          text.rfind("--host=", 0) == 0 || text.rfind("--hostname=", 0) == 0 ||
+          text.rfind("--port=", 0) == 0 || (!mailstore && text.rfind("-p", 0) == 0) ||
+          text.rfind("-H", 0) == 0) {
+        reader.fail(arg, where + ".args",
+                    "'" + text + "': the host and port come from the request's target");
+      }
+      module.args.push_back(text);
+    }
+  }
+  if (node["timeout"]) {
+    module.timeout_seconds =
+        std::chrono::duration<double>(reader.duration(node["timeout"], where + ".timeout")).count();
+  }
+  plan(reader, node, where, module.plugin, module_arguments(module, "localhost", "", false));
+  return module;
+}
+
 }  // namespace
+
+std::vector<std::string> module_arguments(const ModuleConfig& module, const std::string& host,
+                                          const std::string& port, bool verbose) {
+  auto args = module.args;
+  args.insert(args.end(), {"--host", host});
+  if (!port.empty()) args.insert(args.end(), {"--port", port});
+  if (verbose) args.emplace_back("-v");
+  return args;
+}
 
 core::Outcome<Config> load_config(const std::string& path) {
   auto fail = [&](std::string message) -> core::Outcome<Config> {
@@ -197,9 +252,9 @@ core::Outcome<Config> load_config(const std::string& path) {
   try {
     if (!root || root.IsNull())
       return fail(path + ": the file is empty (a list of checks is needed)");
-    reader.only(
-        root, "",
-        {"location", "listen", "database", "retention", "max_concurrent", "defaults", "checks"});
+    reader.only(root, "",
+                {"location", "listen", "database", "retention", "max_concurrent", "defaults",
+                 "checks", "modules"});
     if (root["location"]) config.location = reader.text(root["location"], "location");
     if (root["listen"]) {
       auto listen = reader.text(root["listen"], "listen");
@@ -253,6 +308,14 @@ core::Outcome<Config> load_config(const std::string& path) {
         reader.fail(checks[i]["name"], where + ".name", "'" + check.name + "' is used twice");
       }
       config.checks.push_back(std::move(check));
+    }
+    if (auto modules = root["modules"]) {
+      if (!modules.IsMap())
+        reader.fail(modules, "modules", "must be a mapping of names to modules");
+      for (const auto& item : modules) {
+        auto module = read_module(reader, item.first, item.second);
+        config.modules[module.name] = std::move(module);
+      }
     }
   } catch (const ConfigError& e) {
     return fail(e.message);

@@ -17,6 +17,8 @@
 //       interval: 5m                # round trips default to 20m
 //       labels: {role: submission}
 //       passive: false              # measured and stored, never notified
+//   modules:                        # for /probe?module=NAME&target=HOST:PORT
+//     smtp_starttls: {plugin: check_smtp, args: [-S], timeout: 10s}
 
 #include <chrono>
 #include <map>
@@ -41,6 +43,16 @@ struct CheckConfig {
   int line = 0;          // where it is defined, for messages
 };
 
+// A /probe module (blackbox_exporter's term): a plugin and its options without the target;
+// the request's target adds --host and --port.
+struct ModuleConfig {
+  std::string name;
+  std::string plugin;
+  std::vector<std::string> args;
+  double timeout_seconds = 0;  // 0: the plugin's own (-t or its default)
+  int line = 0;
+};
+
 struct Config {
   std::string path;
   std::string location = "default";
@@ -50,7 +62,13 @@ struct Config {
   std::chrono::milliseconds retention = std::chrono::hours(24 * 30);
   int max_concurrent = 256;
   std::vector<CheckConfig> checks;
+  std::map<std::string, ModuleConfig> modules;
 };
+
+// The plugin's command line for a /probe of `host` (and `port` unless empty) with
+// `module`, -v added when `verbose`.
+std::vector<std::string> module_arguments(const ModuleConfig& module, const std::string& host,
+                                          const std::string& port, bool verbose);
 
 // Reads and validates `path`. A failure's message is "FILE:LINE: KEY: what is wrong".
 core::Outcome<Config> load_config(const std::string& path);

@@ -47,26 +47,12 @@ void Metrics::observe(const CheckRuntime& check) {
   if (const auto* late = find(metrics, "late")) totals.late += late->value;
 }
 
-std::string Metrics::exposition(const std::vector<std::shared_ptr<CheckRuntime>>& checks,
-                                const std::string& location,
-                                std::uint64_t history_write_errors) const {
-  output::PrometheusText out;
-  out.family("mailprobe_build_info", "gauge", "mailprobe's version, as a label; always 1");
-  out.sample("mailprobe_build_info", {{"version", MAILPROBE_VERSION}}, 1);
-  out.family("mailprobe_history_write_errors_total", "counter",
-             "Results or state changes that could not be stored in the history database");
-  out.sample("mailprobe_history_write_errors_total", {}, static_cast<double>(history_write_errors));
+void declare_result_families(output::PrometheusText& out) {
   out.family("probe_success", "gauge",
              "Whether the check's last run found the service working (OK or WARNING)");
   out.family("probe_duration_seconds", "gauge", "How long the check's last run took");
   out.family("mailprobe_check_state", "gauge",
              "The check's state: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN");
-  out.family("mailprobe_check_hard", "gauge", "1 when the check's state is hard, 0 when soft");
-  out.family("mailprobe_check_last_run_timestamp_seconds", "gauge",
-             "When the check last ran (Unix time)");
-  out.family("mailprobe_check_runs_total", "counter", "Runs of the check since the daemon started");
-  out.family("mailprobe_check_failures_total", "counter",
-             "Runs that ended CRITICAL or UNKNOWN since the daemon started");
   out.family("mailprobe_phase_duration_seconds", "gauge",
              "Duration of one phase of the check's last run (connect, tls, banner, auth)");
   out.family("probe_ssl_earliest_cert_expiry", "gauge",
@@ -77,18 +63,83 @@ std::string Metrics::exposition(const std::vector<std::shared_ptr<CheckRuntime>>
              "Ability to receive: 1 when the last run could read the mailbox");
   out.family("mailprobe_roundtrip_outstanding_messages", "gauge",
              "Test messages sent and not arrived yet");
-  out.family("mailprobe_roundtrip_lost_total", "counter", "Test messages declared lost");
-  out.family("mailprobe_roundtrip_late_total", "counter",
-             "Test messages that arrived after being declared lost");
-  out.family("mailprobe_roundtrip_duration_seconds", "histogram",
-             "Round-trip time of test messages, from the SMTP 250 to visible in the mailbox");
   out.family("mailprobe_roundtrip_leg_seconds", "gauge",
              "Reflector legs of the last round trip (two clocks each)");
   out.family("mailprobe_mail_queue_messages", "gauge", "Messages in the mail queue (check_mailq)");
   out.family("mailprobe_result_value", "gauge",
              "Any other value a check measured, by name and unit");
+}
 
-  auto now = std::chrono::system_clock::now();
+void add_result_samples(output::PrometheusText& out, const output::Labels& labels,
+                        core::State state, double duration_seconds,
+                        const std::vector<core::Metric>& metrics) {
+  out.sample("probe_success", labels,
+             state == core::State::ok || state == core::State::warning ? 1 : 0);
+  out.sample("probe_duration_seconds", labels, duration_seconds);
+  out.sample("mailprobe_check_state", labels, static_cast<double>(static_cast<int>(state)));
+  double earliest_days = 1e18;
+  bool have_days = false;
+  bool roundtrip = find(metrics, "send_ok") != nullptr;
+  for (const auto& metric : metrics) {
+    if (is_phase(metric.name) && metric.unit == "s") {
+      auto with_phase = labels;
+      with_phase.emplace_back("phase", metric.name);
+      out.sample("mailprobe_phase_duration_seconds", with_phase, metric.value);
+    } else if (metric.name == "cert_days" || metric.name == "chain_days") {
+      earliest_days = std::min(earliest_days, metric.value);
+      have_days = true;
+    } else if (roundtrip && (metric.name == "send_ok" || metric.name == "receive_ok")) {
+      out.sample("mailprobe_roundtrip_" + metric.name + "_ratio", labels, metric.value / 100);
+    } else if (roundtrip && metric.name == "outstanding") {
+      out.sample("mailprobe_roundtrip_outstanding_messages", labels, metric.value);
+    } else if (roundtrip && (metric.name == "outbound" || metric.name == "inbound")) {
+      auto with_leg = labels;
+      with_leg.emplace_back("leg", metric.name);
+      out.sample("mailprobe_roundtrip_leg_seconds", with_leg, metric.value);
+    } else if (roundtrip &&
+               (metric.name == "rtt" || metric.name == "lost" || metric.name == "late")) {
+      // accumulated by Metrics::observe: a histogram and counters
+    } else if (metric.name == "unsent") {
+      out.sample("mailprobe_mail_queue_messages", labels, metric.value);
+    } else {
+      auto with_name = labels;
+      with_name.emplace_back("name", metric.name);
+      with_name.emplace_back("unit", metric.unit);
+      out.sample("mailprobe_result_value", with_name, metric.value);
+    }
+  }
+  if (have_days) {
+    auto now = std::chrono::system_clock::now();
+    auto expiry =
+        std::chrono::duration<double>(now.time_since_epoch()).count() + earliest_days * 86400;
+    out.sample("probe_ssl_earliest_cert_expiry", labels, expiry);
+  }
+}
+
+std::string Metrics::exposition(const std::vector<std::shared_ptr<CheckRuntime>>& checks,
+                                const std::string& location,
+                                std::uint64_t history_write_errors) const {
+  output::PrometheusText out;
+  out.family("mailprobe_build_info", "gauge", "mailprobe's version, as a label; always 1");
+  out.sample("mailprobe_build_info", {{"version", MAILPROBE_VERSION}}, 1);
+  out.family("mailprobe_history_write_errors_total", "counter",
+             "Results or state changes that could not be stored in the history database");
+  out.sample("mailprobe_history_write_errors_total", {}, static_cast<double>(history_write_errors));
+  declare_result_families(out);
+  out.family("mailprobe_check_hard", "gauge", "1 when the check's state is hard, 0 when soft");
+  out.family("mailprobe_check_passive", "gauge",
+             "1 when the check is passive (measured, never notified); alert rules skip it");
+  out.family("mailprobe_check_last_run_timestamp_seconds", "gauge",
+             "When the check last ran (Unix time)");
+  out.family("mailprobe_check_runs_total", "counter", "Runs of the check since the daemon started");
+  out.family("mailprobe_check_failures_total", "counter",
+             "Runs that ended CRITICAL or UNKNOWN since the daemon started");
+  out.family("mailprobe_roundtrip_lost_total", "counter", "Test messages declared lost");
+  out.family("mailprobe_roundtrip_late_total", "counter",
+             "Test messages that arrived after being declared lost");
+  out.family("mailprobe_roundtrip_duration_seconds", "histogram",
+             "Round-trip time of test messages, from the SMTP 250 to visible in the mailbox");
+
   for (const auto& check : checks) {
     output::Labels labels{
         {"check", check->config.name}, {"plugin", check->config.plugin}, {"location", location}};
@@ -102,53 +153,12 @@ std::string Metrics::exposition(const std::vector<std::shared_ptr<CheckRuntime>>
     }
     if (check->status.pending) continue;
     const auto& status = check->status;
-    out.sample("probe_success", labels,
-               status.state == core::State::ok || status.state == core::State::warning ? 1 : 0);
-    out.sample("probe_duration_seconds", labels, status.duration_seconds);
-    out.sample("mailprobe_check_state", labels,
-               static_cast<double>(static_cast<int>(status.state)));
+    add_result_samples(out, labels, status.state, status.duration_seconds, status.metrics);
     out.sample("mailprobe_check_hard", labels, status.type == StateType::hard ? 1 : 0);
+    out.sample("mailprobe_check_passive", labels, check->config.passive ? 1 : 0);
     out.sample("mailprobe_check_last_run_timestamp_seconds", labels,
                std::chrono::duration<double>(status.last_run.time_since_epoch()).count());
-
-    const auto& metrics = status.metrics;
-    double earliest_days = 1e18;
-    bool have_days = false;
-    bool roundtrip = find(metrics, "send_ok") != nullptr;
-    for (const auto& metric : metrics) {
-      if (is_phase(metric.name) && metric.unit == "s") {
-        auto with_phase = labels;
-        with_phase.emplace_back("phase", metric.name);
-        out.sample("mailprobe_phase_duration_seconds", with_phase, metric.value);
-      } else if (metric.name == "cert_days" || metric.name == "chain_days") {
-        earliest_days = std::min(earliest_days, metric.value);
-        have_days = true;
-      } else if (roundtrip && (metric.name == "send_ok" || metric.name == "receive_ok")) {
-        out.sample("mailprobe_roundtrip_" + metric.name + "_ratio", labels, metric.value / 100);
-      } else if (roundtrip && metric.name == "outstanding") {
-        out.sample("mailprobe_roundtrip_outstanding_messages", labels, metric.value);
-      } else if (roundtrip && (metric.name == "outbound" || metric.name == "inbound")) {
-        auto with_leg = labels;
-        with_leg.emplace_back("leg", metric.name);
-        out.sample("mailprobe_roundtrip_leg_seconds", with_leg, metric.value);
-      } else if (roundtrip &&
-                 (metric.name == "rtt" || metric.name == "lost" || metric.name == "late")) {
-        // counted in the totals below
-      } else if (metric.name == "unsent") {
-        out.sample("mailprobe_mail_queue_messages", labels, metric.value);
-      } else {
-        auto with_name = labels;
-        with_name.emplace_back("name", metric.name);
-        with_name.emplace_back("unit", metric.unit);
-        out.sample("mailprobe_result_value", with_name, metric.value);
-      }
-    }
-    if (have_days) {
-      auto expiry =
-          std::chrono::duration<double>(now.time_since_epoch()).count() + earliest_days * 86400;
-      out.sample("probe_ssl_earliest_cert_expiry", labels, expiry);
-    }
-    if (roundtrip && totals_at != totals_.end()) {
+    if (find(status.metrics, "send_ok") != nullptr && totals_at != totals_.end()) {
       const auto& totals = totals_at->second;
       out.sample("mailprobe_roundtrip_lost_total", labels, totals.lost);
       out.sample("mailprobe_roundtrip_late_total", labels, totals.late);

@@ -8,8 +8,16 @@
 #include <vector>
 
 #include "daemon/scheduler.hpp"
+#include "output/prometheus.hpp"
 
 namespace mailprobe::daemon {
+
+// The families and samples of one result (its state, duration and measured values), shared
+// by /metrics (with the check's labels) and /probe (without).
+void declare_result_families(output::PrometheusText& out);
+void add_result_samples(output::PrometheusText& out, const output::Labels& labels,
+                        core::State state, double duration_seconds,
+                        const std::vector<core::Metric>& metrics);
 
 class Metrics {
  public:

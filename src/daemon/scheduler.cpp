@@ -6,6 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include "cli/run_plugin.hpp"
 #include "output/json.hpp"
 #include "output/nagios.hpp"
 
@@ -40,8 +41,8 @@ std::chrono::milliseconds spread_offset(const std::string& name, std::chrono::mi
       static_cast<std::int64_t>(hash % static_cast<std::uint64_t>(window.count())));
 }
 
-Scheduler::Scheduler(asio::any_io_executor executor, History* history, int max_concurrent)
-    : executor_(std::move(executor)), history_(history), max_concurrent_(max_concurrent) {}
+Scheduler::Scheduler(asio::any_io_executor executor, History* history, ConcurrencyLimit& limit)
+    : executor_(std::move(executor)), history_(history), limit_(limit) {}
 
 void Scheduler::restore(CheckRuntime& check) {
   if (history_ == nullptr) return;
@@ -85,9 +86,9 @@ void Scheduler::apply(const std::vector<CheckConfig>& configs) {
   }
 }
 
-asio::awaitable<void> Scheduler::acquire() {
-  if (running_ < max_concurrent_) {
-    ++running_;
+asio::awaitable<void> ConcurrencyLimit::acquire() {
+  if (held_ < limit_) {
+    ++held_;
     co_return;
   }
   auto waiter = std::make_shared<asio::steady_timer>(executor_);
@@ -96,35 +97,23 @@ asio::awaitable<void> Scheduler::acquire() {
   co_await waiter->async_wait(use_tuple);  // release() hands the slot over by cancelling
 }
 
-void Scheduler::release() {
-  if (!waiting_.empty()) {
+void ConcurrencyLimit::release() {
+  if (!waiting_.empty() && held_ <= limit_) {
     auto next = waiting_.front();
     waiting_.pop_front();
-    next->cancel();  // the slot passes to it; running_ stays the same
+    next->cancel();  // the slot passes to it; held_ stays the same
     return;
   }
-  --running_;
+  --held_;
 }
 
 asio::awaitable<void> Scheduler::run_once(CheckRuntime& check) {
-  co_await acquire();
+  co_await limit_.acquire();
   check.running = true;
   auto started = Clock::now();
-  core::ProbeResult result;
-  try {
-    auto budget = std::chrono::duration_cast<Clock::duration>(
-        std::chrono::duration<double>(check.config.call.timeout_seconds));
-    result = co_await check.config.call.task(core::Deadline::after(budget));
-  } catch (const std::exception& e) {
-    // A probe never throws by design; if one does, the check says so instead of the daemon
-    // going down.
-    result = core::ProbeResult{};
-    result.service = check.config.call.service;
-    result.state = core::State::unknown;
-    result.summary = std::string("internal error: ") + e.what();
-  }
+  auto result = co_await cli::run_call(check.config.call, check.config.call.timeout_seconds);
   check.running = false;
-  release();
+  limit_.release();
 
   auto now = WallClock::now();
   auto state = result.overall();
@@ -197,7 +186,7 @@ asio::awaitable<void> Scheduler::stop(std::chrono::milliseconds bound) {
     check->wake.cancel();
   auto until = Clock::now() + bound;
   asio::steady_timer pause(executor_);
-  while (running_ > 0 && Clock::now() < until) {
+  while (limit_.held() > 0 && Clock::now() < until) {
     pause.expires_after(std::chrono::milliseconds(50));
     co_await pause.async_wait(use_tuple);
   }

@@ -33,12 +33,30 @@ struct CheckRuntime {
   bool running = false;
 };
 
+// At most N holders at once; the others wait in order. Scheduled checks and /probe
+// requests share one.
+class ConcurrencyLimit {
+ public:
+  ConcurrencyLimit(asio::any_io_executor executor, int limit)
+      : executor_(std::move(executor)), limit_(limit) {}
+  asio::awaitable<void> acquire();
+  void release();
+  int held() const { return held_; }
+  void set_limit(int limit) { limit_ = limit; }
+
+ private:
+  asio::any_io_executor executor_;
+  int limit_;
+  int held_ = 0;
+  std::deque<std::shared_ptr<asio::steady_timer>> waiting_;  // for a free slot
+};
+
 class Scheduler {
  public:
   using HardChangeHandler = std::function<void(const CheckRuntime&, const Change&)>;
   using ResultHandler = std::function<void(const CheckRuntime&)>;
 
-  Scheduler(asio::any_io_executor executor, History* history, int max_concurrent);
+  Scheduler(asio::any_io_executor executor, History* history, ConcurrencyLimit& limit);
 
   // Starts the given checks, or replaces the running set (SIGHUP): a check that keeps
   // its name keeps its state and history.
@@ -48,7 +66,7 @@ class Scheduler {
   asio::awaitable<void> stop(std::chrono::milliseconds bound);
 
   const std::vector<std::shared_ptr<CheckRuntime>>& checks() const { return checks_; }
-  int running() const { return running_; }
+  int running() const { return limit_.held(); }
 
   // Called on every hard state change of a check that is not passive.
   void on_hard_change(HardChangeHandler handler) { hard_change_ = std::move(handler); }
@@ -58,15 +76,11 @@ class Scheduler {
  private:
   asio::awaitable<void> loop(std::shared_ptr<CheckRuntime> check, std::uint64_t generation);
   asio::awaitable<void> run_once(CheckRuntime& check);
-  asio::awaitable<void> acquire();
-  void release();
   void restore(CheckRuntime& check);
 
   asio::any_io_executor executor_;
   History* history_;
-  int max_concurrent_;
-  int running_ = 0;
-  std::deque<std::shared_ptr<asio::steady_timer>> waiting_;  // for a free slot
+  ConcurrencyLimit& limit_;
   std::vector<std::shared_ptr<CheckRuntime>> checks_;
   std::uint64_t generation_ = 0;
   bool stopping_ = false;

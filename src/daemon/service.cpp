@@ -57,7 +57,10 @@ int serve(const ServeOptions& options) {
   }
 
   asio::io_context io(1);
-  Scheduler scheduler(io.get_executor(), history->get(), config.max_concurrent);
+  ConcurrencyLimit limit(io.get_executor(), config.max_concurrent);
+  Scheduler scheduler(io.get_executor(), history->get(), limit);
+  ProbeEndpoint probe(limit);
+  probe.set_modules(config.modules);
   Metrics metrics;
   scheduler.on_result([&metrics](const CheckRuntime& check) { metrics.observe(check); });
   scheduler.on_hard_change([](const CheckRuntime& check, const Change& change) {
@@ -65,7 +68,7 @@ int serve(const ServeOptions& options) {
         std::string(core::state_name(change.to)) + ": " + check.config.name + ": " +
         check.status.headline);
   });
-  Api api(scheduler, history->get(), metrics, config.location, dashboard_files());
+  Api api(scheduler, history->get(), metrics, probe, config.location, dashboard_files());
   HttpServer server(io.get_executor(),
                     [&api](const HttpRequest& request) { return api.handle(request); });
   auto listening = server.listen(config.listen_host, config.listen_port);
@@ -100,10 +103,14 @@ int serve(const ServeOptions& options) {
               log("reload: listen and database changes take effect at the next start");
             }
             config.checks = reloaded->checks;
+            config.modules = reloaded->modules;
+            probe.set_modules(config.modules);
+            limit.set_limit(reloaded->max_concurrent);
             config.location = reloaded->location;
             api.set_location(config.location);
             scheduler.apply(config.checks);
-            log("reloaded: " + std::to_string(config.checks.size()) + " checks");
+            log("reloaded: " + std::to_string(config.checks.size()) + " checks, " +
+                std::to_string(config.modules.size()) + " modules");
             continue;
           }
           log("stopping: waiting for " + std::to_string(scheduler.running()) + " running checks");

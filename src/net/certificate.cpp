@@ -2,8 +2,10 @@
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
+#include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
+#include <cctype>
 #include <cmath>
 #include <ctime>
 #include <memory>
@@ -159,6 +161,47 @@ std::string describe_verify_failure(const VerifyFailure& failure, const std::str
     default:
       return who + " failed verification: " + X509_verify_cert_error_string(failure.error);
   }
+}
+
+std::string sha256_fingerprint(X509* certificate) {
+  if (certificate == nullptr) return "";
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (X509_digest(certificate, EVP_sha256(), digest, &length) != 1) return "";
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string text;
+  for (unsigned int i = 0; i < length; ++i) {
+    text += hex[digest[i] >> 4];
+    text += hex[digest[i] & 0x0f];
+  }
+  return text;
+}
+
+std::optional<std::string> normalize_fingerprint(std::string_view text) {
+  std::string_view rest = text;
+  for (std::string_view prefix : {"SHA256:", "sha256:", "SHA256=", "sha256="}) {
+    if (rest.substr(0, prefix.size()) == prefix) {
+      rest.remove_prefix(prefix.size());
+      break;
+    }
+  }
+  std::string hex;
+  for (char c : rest) {
+    if (c == ':' || c == ' ') continue;
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return std::nullopt;
+    hex += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (hex.size() != 64) return std::nullopt;
+  return hex;
+}
+
+std::string format_fingerprint(std::string_view hex) {
+  std::string text = "SHA256:";
+  for (std::size_t i = 0; i < hex.size(); ++i) {
+    if (i > 0 && i % 2 == 0) text += ':';
+    text += static_cast<char>(std::toupper(static_cast<unsigned char>(hex[i])));
+  }
+  return text;
 }
 
 }  // namespace mailprobe::net

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mailprobe::net {
@@ -54,6 +55,14 @@ struct VerifyFailure {
   int depth = 0;
   std::optional<CertificateFacts> certificate;
 };
+
+// The SHA-256 fingerprint of a certificate, 64 lowercase hex digits ("" for none).
+std::string sha256_fingerprint(X509* certificate);
+// "SHA256:AB:CD:...", "ab cd ...", "abcd..." -> 64 lowercase hex digits; nullopt if it is
+// not a SHA-256 fingerprint.
+std::optional<std::string> normalize_fingerprint(std::string_view text);
+// 64 hex digits -> "SHA256:AB:CD:..." as `openssl x509 -fingerprint -sha256` prints it.
+std::string format_fingerprint(std::string_view hex);
 
 // A one-line explanation of a verification failure for `host`, such as
 // "certificate of CN=localhost expired 2020-02-01 00:00 UTC (1024 days ago)".

@@ -12,9 +12,6 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
 #include <memory>
@@ -27,6 +24,7 @@
 #include "net/certificate.hpp"
 #include "net/resolve.hpp"
 #include "net/tls_context.hpp"
+#include "protocol/http_client.hpp"
 #include "protocol/mailstore_envelope.hpp"
 
 namespace mailprobe::protocol::mailstore {
@@ -53,11 +51,8 @@ struct ApiLimits {
   std::chrono::milliseconds max_poll_wait{5000};
 };
 
-// "SHA256:AB:CD:...", "ab cd ...", "abcd..." -> 64 lowercase hex digits; nullopt if it is
-// not a SHA-256 fingerprint.
-std::optional<std::string> normalize_fingerprint(std::string_view text);
-// 64 hex digits -> "SHA256:AB:CD:..." as `openssl x509 -fingerprint -sha256` prints it.
-std::string format_fingerprint(std::string_view hex);
+using net::format_fingerprint;
+using net::normalize_fingerprint;
 
 class ApiClient {
  public:
@@ -80,46 +75,30 @@ class ApiClient {
   boost::asio::awaitable<void> close();
 
   // The TLS session of the last connection, once connected.
-  const std::optional<net::TlsFacts>& tls_facts() const { return tls_facts_; }
+  const std::optional<net::TlsFacts>& tls_facts() const { return connection_.tls_facts(); }
   // Requests, answers and polling, without credentials, when set.
-  void set_transcript(std::vector<std::string>* transcript) { transcript_ = transcript; }
-  double connect_seconds() const { return connect_seconds_; }
-  double tls_seconds() const { return tls_seconds_; }
+  void set_transcript(std::vector<std::string>* transcript) {
+    transcript_ = transcript;
+    connection_.set_transcript(transcript);
+  }
+  double connect_seconds() const { return connection_.connect_seconds(); }
+  double tls_seconds() const { return connection_.tls_seconds(); }
 
  private:
-  struct Answer {
-    unsigned status = 0;
-    std::string reason;
-    std::string body;
-    std::string authenticate;  // WWW-Authenticate
-  };
-  using Stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
-
-  boost::asio::awaitable<core::Status> connect();
-  boost::asio::awaitable<core::Outcome<Answer>> post(std::string path, std::string body,
-                                                     std::string what);
-  boost::asio::awaitable<core::Outcome<Answer>> exchange(const std::string& path,
-                                                         const std::string& body,
-                                                         const std::string& what);
+  boost::asio::awaitable<core::Outcome<HttpAnswer>> post(std::string path, std::string body,
+                                                         std::string what);
   boost::asio::awaitable<core::Outcome<Envelope>> call(std::string path, Arguments arguments,
                                                        std::string what);
   boost::asio::awaitable<void> cancel(std::string token, std::string method);
-  core::Outcome<Envelope> envelope_of(const Answer& answer, const std::string& what) const;
+  core::Outcome<Envelope> envelope_of(const HttpAnswer& answer, const std::string& what) const;
+  HttpRequest make_request(const std::string& path, const std::string& body) const;
   void note(std::string line);
 
-  boost::asio::any_io_executor executor_;
   ApiEndpoint endpoint_;
   core::Deadline deadline_;
   ApiLimits limits_;
-  std::unique_ptr<Stream> stream_;
-  bool keep_alive_ = false;
-  boost::beast::flat_buffer buffer_;
-  std::optional<net::VerifyFailure> verify_failure_;
-  std::optional<net::TlsFacts> tls_facts_;
-  std::string peer_;
+  HttpConnection connection_;
   std::vector<std::string>* transcript_ = nullptr;
-  double connect_seconds_ = 0;
-  double tls_seconds_ = 0;
   // Where the deadline for polling ends: a reserve is kept to cancel the call.
   core::Deadline::clock::time_point poll_until_;
 };

@@ -70,7 +70,7 @@ start() {  # each start logs to its own file; $log is the current one
   log=$work/log.$starts
   "$mailprobe" serve -c "$work/mailprobe.yaml" 2>"$log" &
   daemon_pid=$!
-  wait_for 10 grep -q "serving" "$log" || { fail "the daemon starts"; cat "$log"; exit 1; }
+  wait_for 10 grep -qs "serving" "$log" || { fail "the daemon starts"; cat "$log"; exit 1; }
   base=$(grep -o 'http://127.0.0.1:[0-9]*' "$log" | head -n1)
 }
 api() { curl -sf --max-time 5 "$base$1"; }
@@ -113,7 +113,7 @@ write_config "  - name: pop3
     plugin: check_pop
     args: [-H, 127.0.0.1, -p, \"$LAB_POP3_PORT\", -t, \"2\"]"
 kill -HUP "$daemon_pid"
-expect "SIGHUP reloads" wait_for 5 grep -q "reloaded: 4 checks" "$log"
+expect "SIGHUP reloads" wait_for 5 grep -q "reloaded: 4 checks, 0 modules" "$log"
 expect "the new check runs" wait_for 10 state_is pop3 "OK HARD"
 expect "a kept check keeps its state" state_is dead "CRITICAL HARD"
 echo "checks: [" >"$work/mailprobe.yaml"
@@ -172,6 +172,8 @@ for name in mx submission smtps "imap login" imaps "pop3 login" queue; do
 done
 expect "example: the expired certificate is CRITICAL" \
   wait_for 25 sh -c "curl -sf '$base/api/v1/checks' | jq -r '.checks[] | select(.name==\"expired certificate\") | .state' | grep -qx CRITICAL"
+expect "example: /probe with the submission_starttls module" \
+  sh -c "curl -sf '$base/probe?module=submission_starttls&target=localhost:$LAB_SUBMISSION_PORT' | grep -qx 'probe_success 1'"
 kill -TERM "$daemon_pid"; wait "$daemon_pid"; daemon_pid=
 
 if [ "$failures" != 0 ]; then echo "--- the daemon's logs:"; cat "$work"/log.*; fi

@@ -6,6 +6,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include "support/servers.hpp"
+
 namespace mailprobe::daemon {
 namespace {
 
@@ -25,21 +27,23 @@ TEST(Iso8601, FormatsAndParsesUtcWithMilliseconds) {
 // Requests that must be refused with a clear status, whatever the checks are.
 class ApiTest : public ::testing::Test {
  protected:
-  HttpResponse get(const std::string& target, http::verb verb = http::verb::get) {
+  HttpResponse get(const std::string& target, http::verb verb = http::verb::get,
+                   const std::string& scrape_timeout = "") {
     HttpRequest request{verb, target, 11};
+    if (!scrape_timeout.empty()) request.set("X-Prometheus-Scrape-Timeout-Seconds", scrape_timeout);
     auto future = boost::asio::co_spawn(io_, api_.handle(request), boost::asio::use_future);
     io_.run();
     io_.restart();
     return future.get();
   }
   boost::asio::io_context io_;
-  Scheduler scheduler_{io_.get_executor(), nullptr, 4};
+  ConcurrencyLimit limit_{io_.get_executor(), 4};
+  Scheduler scheduler_{io_.get_executor(), nullptr, limit_};
+  ProbeEndpoint probe_{limit_};
   Metrics metrics_;
-  Api api_{scheduler_,
-           nullptr,
-           metrics_,
-           "lab-1",
-           {{"/index.html", StaticFile{"text/html", "<html>dashboard</html>"}}}};
+  Api api_{scheduler_, nullptr,
+           metrics_,   probe_,
+           "lab-1",    {{"/index.html", StaticFile{"text/html", "<html>dashboard</html>"}}}};
 };
 
 TEST_F(ApiTest, Endpoints) {
@@ -75,6 +79,115 @@ TEST_F(ApiTest, BadRequestsAreRefusedClearly) {
     EXPECT_EQ(response.body(), "limit: use a whole number from 1 to 10000\n") << target;
   }
   EXPECT_EQ(get("/api/v1/history?limit=5").result(), http::status::ok);
+}
+
+TEST(ProbeTarget, Forms) {
+  auto check = [](std::string_view text, const std::string& host, const std::string& port) {
+    auto target = parse_probe_target(text);
+    ASSERT_TRUE(target) << text;
+    EXPECT_EQ(target->host, host) << text;
+    EXPECT_EQ(target->port, port) << text;
+  };
+  check("mail.example.com", "mail.example.com", "");
+  check("mail.example.com:587", "mail.example.com", "587");
+  check("192.0.2.1:25", "192.0.2.1", "25");
+  check("[2001:db8::1]:993", "2001:db8::1", "993");
+  check("[::1]", "::1", "");
+  check("2001:db8::1", "2001:db8::1", "");
+  for (const char* bad : {"", "host:", "host:0", "host:65536", "host:25x", "-v", "--insecure",
+                          "a b", "[::1", "[::1]x", "host/path", "user@host"}) {
+    EXPECT_FALSE(parse_probe_target(bad)) << bad;
+  }
+}
+
+TEST(ProbeBudget, TheScrapeTimeoutCutsTheModuleTimeout) {
+  EXPECT_EQ(probe_budget_seconds(10, ""), 10);
+  EXPECT_EQ(probe_budget_seconds(10, "15"), 10);
+  EXPECT_EQ(probe_budget_seconds(10, "5"), 4.5);
+  EXPECT_EQ(probe_budget_seconds(10, "0.8"), 0.4);  // too short for the offset: half
+  EXPECT_FALSE(probe_budget_seconds(10, "0"));
+  EXPECT_FALSE(probe_budget_seconds(10, "-1"));
+  EXPECT_FALSE(probe_budget_seconds(10, "soon"));
+}
+
+TEST(ProbeCommandLine, PasswordsAreRedacted) {
+  EXPECT_EQ(
+      redacted_command_line("check_smtp", {"-U", "u", "-P", "secret", "--password=s2", "-Ps3",
+                                           "--password-file", "/etc/pw"}),
+      "check_smtp -U u -P (redacted) --password=(redacted) -P(redacted) --password-file /etc/pw");
+}
+
+class ProbeTest : public ApiTest {
+ protected:
+  void SetUp() override {
+    ModuleConfig hello{"hello", "check_tcp", {"-e", "hello"}, 5, 1};
+    ModuleConfig secret{"imap_login", "check_imap", {"--user", "u", "-P", "hunter2"}, 0, 2};
+    probe_.set_modules({{"hello", hello}, {"imap_login", secret}});
+  }
+};
+
+TEST_F(ProbeTest, BadRequestsNameTheParameter) {
+  struct Case {
+    std::string target;
+    std::string body;
+  };
+  const Case cases[] = {
+      {"/probe?target=h:1", "module: missing (/probe?module=NAME&target=HOST:PORT)\n"},
+      {"/probe?module=nope&target=h:1",
+       "module: unknown module 'nope' (configured: hello, imap_login)\n"},
+      {"/probe?module=hello", "target: missing (HOST or HOST:PORT)\n"},
+      {"/probe?module=hello&target=-v", "target: '-v' is not HOST, HOST:PORT or [IPV6]:PORT\n"},
+      {"/probe?module=hello&target=h:1&debug=yes", "debug: use true or false\n"},
+  };
+  for (const auto& c : cases) {
+    auto response = get(c.target);
+    EXPECT_EQ(response.result(), http::status::bad_request) << c.target;
+    EXPECT_EQ(response.body(), c.body) << c.target;
+  }
+  auto response = get("/probe?module=hello&target=127.0.0.1:1", http::verb::get, "never");
+  EXPECT_EQ(response.result(), http::status::bad_request);
+  EXPECT_EQ(response.body(),
+            "X-Prometheus-Scrape-Timeout-Seconds: 'never' is not a positive number of seconds\n");
+}
+
+TEST_F(ProbeTest, AWorkingTargetIsASuccess) {
+  test::ScriptedServer server(io_, [](test::tcp::socket socket) -> boost::asio::awaitable<void> {
+    co_await test::send(socket, "hello\r\n");
+    co_await test::drain(socket);
+  });
+  auto response = get("/probe?module=hello&target=127.0.0.1:" + std::to_string(server.port()));
+  EXPECT_EQ(response.result(), http::status::ok);
+  EXPECT_EQ(response[http::field::content_type], "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_NE(response.body().find("\nprobe_success 1\n"), std::string::npos) << response.body();
+  EXPECT_NE(response.body().find("\nmailprobe_check_state 0\n"), std::string::npos);
+}
+
+TEST_F(ProbeTest, TheScrapeTimeoutBoundsASilentServer) {
+  test::ScriptedServer server(io_, [](test::tcp::socket socket) -> boost::asio::awaitable<void> {
+    co_await test::drain(socket);  // never says a word
+  });
+  auto started = std::chrono::steady_clock::now();
+  auto response =
+      get("/probe?module=hello&debug=true&target=127.0.0.1:" + std::to_string(server.port()),
+          http::verb::get, "1.5");
+  auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  EXPECT_EQ(response.result(), http::status::ok);
+  EXPECT_LT(took, 1.4);  // the deadline is 1.0 s, not the module's 5 s
+  const auto& body = response.body();
+  EXPECT_NE(body.find("Module hello: check_tcp -e hello --host 127.0.0.1 --port "),
+            std::string::npos)
+      << body;
+  EXPECT_NE(body.find("Deadline: 1 s (module 5 s, scrape 1.5 s)"), std::string::npos) << body;
+  EXPECT_NE(body.find("TCP CRITICAL - timeout after 1.0 s"), std::string::npos) << body;
+  EXPECT_NE(body.find("\nprobe_success 0\n"), std::string::npos) << body;
+}
+
+TEST_F(ProbeTest, DebugNeverShowsAPassword) {
+  auto response = get("/probe?module=imap_login&debug=true&target=127.0.0.1:" +
+                      std::to_string(test::closed_port()));
+  EXPECT_EQ(response.result(), http::status::ok);
+  EXPECT_NE(response.body().find("-P (redacted)"), std::string::npos) << response.body();
+  EXPECT_EQ(response.body().find("hunter2"), std::string::npos) << response.body();
 }
 
 }  // namespace

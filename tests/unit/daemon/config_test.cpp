@@ -134,6 +134,16 @@ TEST_F(ConfigTest, ErrorsSayFileLineKeyAndWhat) {
       {head + "  - name: a\n    plugin: check_imap\n    args: [-H, h]\n",
        "5: checks[1].name: 'a' is used twice"},
       {"checks: [\n", "not valid YAML"},
+      {head + "modules: [a]\n", "5: modules: must be a mapping of names to modules"},
+      {head + "modules:\n  m: {plugin: check_smtp, args: [-S, -H, h]}\n",
+       "6: modules.m.args: '-H': the host and port come from the request's target"},
+      {head + "modules:\n  m: {plugin: check_smtp, args: [-p, \"25\"]}\n",
+       "6: modules.m.args: '-p': the host and port come from the request's target"},
+      {head + "modules:\n  m: {plugin: check_mailq}\n",
+       "6: modules.m.plugin: check_mailq has no target; schedule it as a check instead"},
+      {head + "modules:\n  m: {plugin: check_smtp, args: [--bogus]}\n", "6: modules.m.args: "},
+      {head + "modules:\n  m: {plugin: check_smtp, tiemout: 5s}\n",
+       "6: modules.m.tiemout: unknown key"},
   };
   for (const auto& c : cases) {
     auto message = error_of(c.yaml);
@@ -141,6 +151,27 @@ TEST_F(ConfigTest, ErrorsSayFileLineKeyAndWhat) {
     EXPECT_EQ(message.find('\n'), std::string::npos) << message;
     EXPECT_EQ(message.rfind(file, 0), 0U) << message;
   }
+}
+
+TEST_F(ConfigTest, Modules) {
+  auto config = load_config(write(R"(
+checks:
+  - {name: a, plugin: check_smtp, args: [-H, h]}
+modules:
+  smtp_starttls: {plugin: check_smtp, args: [-S], timeout: 5s}
+  mailstore: {plugin: check_mailstore, args: [-p, archive, --password, x, -s, since:1d]}
+)"));
+  ASSERT_TRUE(config) << config.failure().message;
+  ASSERT_EQ(config->modules.size(), 2U);
+  const auto& smtp = config->modules.at("smtp_starttls");
+  EXPECT_EQ(smtp.plugin, "check_smtp");
+  EXPECT_DOUBLE_EQ(smtp.timeout_seconds, 5);
+  EXPECT_EQ(module_arguments(smtp, "mx.example.com", "587", true),
+            (std::vector<std::string>{"-S", "--host", "mx.example.com", "--port", "587", "-v"}));
+  EXPECT_EQ(module_arguments(smtp, "mx.example.com", "", false),
+            (std::vector<std::string>{"-S", "--host", "mx.example.com"}));
+  // MailStore's -p is its profile, not a port.
+  EXPECT_EQ(config->modules.at("mailstore").args.front(), "-p");
 }
 
 TEST_F(ConfigTest, AMissingFileIsAnError) {
