@@ -84,11 +84,13 @@ std::optional<std::int64_t> parse_iso8601_ms(std::string_view text) {
   return ms;
 }
 
-Api::Api(const Scheduler& scheduler, History* history, const Metrics& metrics, ProbeEndpoint& probe,
-         std::string location, std::map<std::string, StaticFile> files)
+Api::Api(const Scheduler& scheduler, History* history, const Metrics& metrics,
+         const Notifier& notifier, ProbeEndpoint& probe, std::string location,
+         std::map<std::string, StaticFile> files)
     : scheduler_(scheduler),
       history_(history),
       metrics_(metrics),
+      notifier_(notifier),
       probe_(probe),
       location_(std::move(location)),
       files_(std::move(files)) {}
@@ -112,6 +114,9 @@ std::string Api::checks_json() const {
         {"passive", check->config.passive},
         {"state", state_text(status)},
         {"state_type", std::string(state_type_name(status.type))},
+        {"hard_state", status.pending ? std::string("PENDING")
+                                      : std::string(core::state_name(status.hard_state))},
+        {"notified", notifier_.notified(check->config.name)},
         {"attempt", status.attempt},
         {"max_attempts", check->config.max_attempts},
         {"summary", status.headline},
@@ -187,10 +192,11 @@ boost::asio::awaitable<HttpResponse> Api::handle(const HttpRequest& request) {
 
   if (path == "/healthz") co_return respond(http::status::ok, "ok\n", "text/plain");
   if (path == "/metrics") {
-    co_return respond(http::status::ok,
-                      metrics_.exposition(scheduler_.checks(), location_,
-                                          history_ != nullptr ? history_->write_errors() : 0),
-                      "text/plain; version=0.0.4; charset=utf-8");
+    co_return respond(
+        http::status::ok,
+        metrics_.exposition(scheduler_.checks(), location_,
+                            history_ != nullptr ? history_->write_errors() : 0, notifier_.counts()),
+        "text/plain; version=0.0.4; charset=utf-8");
   }
   if (path == "/probe") co_return co_await probe_.handle(request, url);
   if (path == "/api/v1/checks") co_return respond(http::status::ok, checks_json(), json_type);

@@ -10,6 +10,7 @@
 #include "daemon/history.hpp"
 #include "daemon/http_server.hpp"
 #include "daemon/metrics.hpp"
+#include "daemon/notifier.hpp"
 #include "daemon/probe_endpoint.hpp"
 #include "daemon/scheduler.hpp"
 
@@ -22,8 +23,9 @@ struct StaticFile {
 
 class Api {
  public:
-  Api(const Scheduler& scheduler, History* history, const Metrics& metrics, ProbeEndpoint& probe,
-      std::string location, std::map<std::string, StaticFile> files);
+  Api(const Scheduler& scheduler, History* history, const Metrics& metrics,
+      const Notifier& notifier, ProbeEndpoint& probe, std::string location,
+      std::map<std::string, StaticFile> files);
   boost::asio::awaitable<HttpResponse> handle(const HttpRequest& request);
   void set_location(std::string location) { location_ = std::move(location); }
 
@@ -37,6 +39,7 @@ class Api {
   const Scheduler& scheduler_;
   History* history_;
   const Metrics& metrics_;
+  const Notifier& notifier_;
   ProbeEndpoint& probe_;
   std::string location_;
   std::map<std::string, StaticFile> files_;

@@ -9,82 +9,11 @@
 #include "cli/plugins.hpp"
 #include "core/duration_text.hpp"
 #include "core/format.hpp"
+#include "daemon/config_reader.hpp"
 
 namespace mailprobe::daemon {
 
 namespace {
-
-struct ConfigError {
-  std::string message;
-};
-
-class Reader {
- public:
-  explicit Reader(std::string path) : path_(std::move(path)) {}
-
-  [[noreturn]] void fail(const YAML::Node& node, const std::string& key,
-                         const std::string& what) const {
-    throw ConfigError{path_ + ":" + std::to_string(node.Mark().line + 1) + ": " + key + ": " +
-                      what};
-  }
-
-  // Every key of `map` must be one of `known`: a misspelt key is an error, not a default.
-  void only(const YAML::Node& map, const std::string& where,
-            const std::set<std::string>& known) const {
-    if (!map.IsMap()) fail(map, where, "must be a mapping");
-    for (const auto& item : map) {
-      auto key = item.first.as<std::string>();
-      if (known.count(key) == 0) {
-        std::string what = "unknown key (known: ";
-        for (const auto& k : known) {
-          if (what.back() != ' ') what += ", ";
-          what += k;
-        }
-        what += ")";
-        std::string full = where;
-        if (!full.empty()) full += ".";
-        full += key;
-        fail(item.first, full, what);
-      }
-    }
-  }
-
-  std::string text(const YAML::Node& node, const std::string& key) const {
-    if (!node.IsScalar()) fail(node, key, "must be a single value");
-    return node.as<std::string>();
-  }
-
-  std::chrono::milliseconds duration(const YAML::Node& node, const std::string& key) const {
-    auto value = core::parse_duration(text(node, key));
-    if (!value || value->count() == 0) {
-      fail(node, key, "'" + node.as<std::string>() + "' is not a duration (e.g. 30s, 5m, 1h, 30d)");
-    }
-    return *value;
-  }
-
-  int number(const YAML::Node& node, const std::string& key, int min, int max) const {
-    auto value = text(node, key);
-    try {
-      std::size_t used = 0;
-      int n = std::stoi(value, &used);
-      if (used == value.size() && n >= min && n <= max) return n;
-    } catch (const std::exception&) {
-    }
-    fail(node, key,
-         "'" + value + "' is not a whole number from " + std::to_string(min) + " to " +
-             std::to_string(max));
-  }
-
-  bool flag(const YAML::Node& node, const std::string& key) const {
-    auto value = text(node, key);
-    if (value == "true" || value == "yes") return true;
-    if (value == "false" || value == "no") return false;
-    fail(node, key, "'" + value + "' is not true or false");
-  }
-
- private:
-  std::string path_;
-};
 
 bool valid_label_name(const std::string& name) {
   if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
@@ -254,7 +183,7 @@ core::Outcome<Config> load_config(const std::string& path) {
       return fail(path + ": the file is empty (a list of checks is needed)");
     reader.only(root, "",
                 {"location", "listen", "database", "retention", "max_concurrent", "defaults",
-                 "checks", "modules"});
+                 "checks", "modules", "notifications"});
     if (root["location"]) config.location = reader.text(root["location"], "location");
     if (root["listen"]) {
       auto listen = reader.text(root["listen"], "listen");
@@ -316,6 +245,9 @@ core::Outcome<Config> load_config(const std::string& path) {
         auto module = read_module(reader, item.first, item.second);
         config.modules[module.name] = std::move(module);
       }
+    }
+    if (root["notifications"]) {
+      config.notifications = read_notifications(reader, root["notifications"]);
     }
   } catch (const ConfigError& e) {
     return fail(e.message);

@@ -27,6 +27,7 @@
 
 #include "cli/run_plugin.hpp"
 #include "core/outcome.hpp"
+#include "daemon/notify_config.hpp"
 
 namespace mailprobe::daemon {
 
@@ -63,6 +64,7 @@ struct Config {
   int max_concurrent = 256;
   std::vector<CheckConfig> checks;
   std::map<std::string, ModuleConfig> modules;
+  NotificationConfig notifications;
 };
 
 // The plugin's command line for a /probe of `host` (and `port` unless empty) with

@@ -37,6 +37,12 @@ CREATE TABLE IF NOT EXISTS changes (
   headline TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS changes_by_time ON changes (time_ms);
+CREATE TABLE IF NOT EXISTS notified (
+  check_name TEXT PRIMARY KEY,
+  state    INTEGER NOT NULL,
+  first_ms INTEGER NOT NULL,
+  last_ms  INTEGER NOT NULL
+);
 )sql";
 
 Statement prepare(sqlite3* db, const char* sql) {
@@ -110,9 +116,17 @@ History::~History() {
 }
 
 void History::record(ResultRow result, std::optional<ChangeRow> change) {
+  enqueue(Entry{std::move(result), std::move(change), {}, {}});
+}
+
+void History::set_notified(const std::string& check, std::optional<NotifiedRow> row) {
+  enqueue(Entry{{}, {}, check, std::move(row)});
+}
+
+void History::enqueue(Entry entry) {
   {
     std::lock_guard lock(mutex_);
-    queue_.emplace_back(std::move(result), std::move(change));
+    queue_.push_back(std::move(entry));
     ++queued_;
   }
   wake_.notify_one();
@@ -127,7 +141,7 @@ void History::flush() {
 void History::run() {
   auto last_prune = std::chrono::steady_clock::time_point{};
   for (;;) {
-    std::vector<std::pair<ResultRow, std::optional<ChangeRow>>> batch;
+    std::vector<Entry> batch;
     {
       std::unique_lock lock(mutex_);
       wake_.wait_for(lock, std::chrono::minutes(1), [&] { return stopping_ || !queue_.empty(); });
@@ -173,7 +187,7 @@ void History::note_failure(int rc, const char* what) {
   }
 }
 
-void History::write(const std::vector<std::pair<ResultRow, std::optional<ChangeRow>>>& batch) {
+void History::write(const std::vector<Entry>& batch) {
   auto* db = writer_db_.get();
   note_failure(sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr), "cannot begin a transaction");
   auto insert_result = prepare(db,
@@ -182,19 +196,25 @@ void History::write(const std::vector<std::pair<ResultRow, std::optional<ChangeR
   auto insert_change = prepare(db,
                                "INSERT INTO changes (check_name, time_ms, from_state, to_state, "
                                "hard, headline) VALUES (?, ?, ?, ?, ?, ?)");
-  for (const auto& [result, change] : batch) {
-    auto* s = insert_result.get();
-    sqlite3_reset(s);
-    sqlite3_bind_text(s, 1, result.check.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 2, result.time_ms);
-    sqlite3_bind_int(s, 3, static_cast<int>(result.state));
-    sqlite3_bind_int(s, 4, result.type == StateType::hard ? 1 : 0);
-    sqlite3_bind_int(s, 5, result.attempt);
-    sqlite3_bind_text(s, 6, result.headline.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_double(s, 7, result.duration_seconds);
-    sqlite3_bind_text(s, 8, result.metrics_json.c_str(), -1, SQLITE_TRANSIENT);
-    note_failure(sqlite3_step(s), "cannot store a result");
-    if (change) {
+  auto upsert_notified = prepare(db,
+                                 "INSERT OR REPLACE INTO notified (check_name, state, first_ms, "
+                                 "last_ms) VALUES (?, ?, ?, ?)");
+  auto delete_notified = prepare(db, "DELETE FROM notified WHERE check_name = ?");
+  for (const auto& entry : batch) {
+    if (const auto& result = entry.result) {
+      auto* s = insert_result.get();
+      sqlite3_reset(s);
+      sqlite3_bind_text(s, 1, result->check.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(s, 2, result->time_ms);
+      sqlite3_bind_int(s, 3, static_cast<int>(result->state));
+      sqlite3_bind_int(s, 4, result->type == StateType::hard ? 1 : 0);
+      sqlite3_bind_int(s, 5, result->attempt);
+      sqlite3_bind_text(s, 6, result->headline.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_double(s, 7, result->duration_seconds);
+      sqlite3_bind_text(s, 8, result->metrics_json.c_str(), -1, SQLITE_TRANSIENT);
+      note_failure(sqlite3_step(s), "cannot store a result");
+    }
+    if (const auto& change = entry.change) {
       auto* c = insert_change.get();
       sqlite3_reset(c);
       sqlite3_bind_text(c, 1, change->check.c_str(), -1, SQLITE_TRANSIENT);
@@ -204,6 +224,21 @@ void History::write(const std::vector<std::pair<ResultRow, std::optional<ChangeR
       sqlite3_bind_int(c, 5, change->type == StateType::hard ? 1 : 0);
       sqlite3_bind_text(c, 6, change->headline.c_str(), -1, SQLITE_TRANSIENT);
       note_failure(sqlite3_step(c), "cannot store a state change");
+    }
+    if (entry.notified_check.empty()) continue;
+    if (const auto& notified = entry.notified) {
+      auto* n = upsert_notified.get();
+      sqlite3_reset(n);
+      sqlite3_bind_text(n, 1, entry.notified_check.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int(n, 2, static_cast<int>(notified->state));
+      sqlite3_bind_int64(n, 3, notified->first_ms);
+      sqlite3_bind_int64(n, 4, notified->last_ms);
+      note_failure(sqlite3_step(n), "cannot store a notification");
+    } else {
+      auto* d = delete_notified.get();
+      sqlite3_reset(d);
+      sqlite3_bind_text(d, 1, entry.notified_check.c_str(), -1, SQLITE_TRANSIENT);
+      note_failure(sqlite3_step(d), "cannot store a recovery notification");
     }
   }
   if (sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
@@ -278,6 +313,19 @@ std::optional<std::pair<ResultRow, std::int64_t>> History::last(const std::strin
     }
   }
   return std::make_pair(rows.front(), since);
+}
+
+std::vector<NotifiedRow> History::notified() {
+  auto statement =
+      prepare(reader_db_.get(), "SELECT check_name, state, first_ms, last_ms FROM notified");
+  std::vector<NotifiedRow> rows;
+  auto* s = statement.get();
+  if (s == nullptr) return rows;
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    rows.push_back(NotifiedRow{column_text(s, 0), state_of(sqlite3_column_int(s, 1)),
+                               sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3)});
+  }
+  return rows;
 }
 
 }  // namespace mailprobe::daemon

@@ -45,6 +45,15 @@ struct ChangeRow {
   std::string headline;
 };
 
+// A problem this daemon has notified and not yet seen recover: kept so that a restart
+// neither repeats the notification nor forgets the recovery.
+struct NotifiedRow {
+  std::string check;
+  core::State state = core::State::unknown;  // the state notified last
+  std::int64_t first_ms = 0;                 // the first notification of the problem
+  std::int64_t last_ms = 0;                  // the last one (a reminder, a changed state)
+};
+
 class History {
  public:
   // Opens (creating) the database; `retention_ms` is how long rows are kept.
@@ -56,6 +65,8 @@ class History {
 
   // Hands a result (and the state change it caused, if any) to the writer.
   void record(ResultRow result, std::optional<ChangeRow> change);
+  // Hands over that `row.check` is notified (or, with nullopt, no longer) for the writer.
+  void set_notified(const std::string& check, std::optional<NotifiedRow> row);
   // Returns once everything handed over so far is committed (for shutdown and tests).
   void flush();
 
@@ -67,6 +78,9 @@ class History {
   // after a restart.
   std::optional<std::pair<ResultRow, std::int64_t>> last(const std::string& check);
 
+  // Every problem notified and not yet recovered.
+  std::vector<NotifiedRow> notified();
+
   // Writes that failed (full disk, a damaged file): /metrics shows them, the log says why.
   std::uint64_t write_errors() const { return write_errors_.load(); }
 
@@ -74,10 +88,19 @@ class History {
   struct Closer {
     void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
   };
+  // One unit of work for the writer: a result (with the change it caused), or a change of
+  // what is notified.
+  struct Entry {
+    std::optional<ResultRow> result;
+    std::optional<ChangeRow> change;
+    std::string notified_check;           // set: `notified` replaces its row
+    std::optional<NotifiedRow> notified;  // nullopt: delete the row
+  };
   History(std::unique_ptr<sqlite3, Closer> writer, std::unique_ptr<sqlite3, Closer> reader,
           std::int64_t retention_ms);
   void run();
-  void write(const std::vector<std::pair<ResultRow, std::optional<ChangeRow>>>& batch);
+  void enqueue(Entry entry);
+  void write(const std::vector<Entry>& batch);
   void prune();
   void note_failure(int rc, const char* what);  // counts and logs a failed write
 
@@ -87,7 +110,7 @@ class History {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable written_;
-  std::deque<std::pair<ResultRow, std::optional<ChangeRow>>> queue_;
+  std::deque<Entry> queue_;
   std::uint64_t queued_ = 0;  // guarded by mutex_
   std::uint64_t written_count_ = 0;
   bool stopping_ = false;

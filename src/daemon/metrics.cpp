@@ -116,15 +116,26 @@ void add_result_samples(output::PrometheusText& out, const output::Labels& label
   }
 }
 
-std::string Metrics::exposition(const std::vector<std::shared_ptr<CheckRuntime>>& checks,
-                                const std::string& location,
-                                std::uint64_t history_write_errors) const {
+std::string Metrics::exposition(
+    const std::vector<std::shared_ptr<CheckRuntime>>& checks, const std::string& location,
+    std::uint64_t history_write_errors,
+    const std::map<std::pair<std::string, std::string>, std::uint64_t>& notifications) const {
   output::PrometheusText out;
   out.family("mailprobe_build_info", "gauge", "mailprobe's version, as a label; always 1");
   out.sample("mailprobe_build_info", {{"version", MAILPROBE_VERSION}}, 1);
   out.family("mailprobe_history_write_errors_total", "counter",
              "Results or state changes that could not be stored in the history database");
   out.sample("mailprobe_history_write_errors_total", {}, static_cast<double>(history_write_errors));
+  out.family("mailprobe_notifications_total", "counter",
+             "Notifications by channel (webhook, command, email) and result (sent, or failed "
+             "after every retry)");
+  for (const char* channel : {"webhook", "command", "email"}) {
+    for (const char* result : {"sent", "failed"}) {
+      auto found = notifications.find({channel, result});
+      out.sample("mailprobe_notifications_total", {{"channel", channel}, {"result", result}},
+                 found != notifications.end() ? static_cast<double>(found->second) : 0.0);
+    }
+  }
   declare_result_families(out);
   out.family("mailprobe_check_hard", "gauge", "1 when the check's state is hard, 0 when soft");
   out.family("mailprobe_check_passive", "gauge",

@@ -24,8 +24,10 @@ class Metrics {
   // Accumulates what a result adds to counters and histograms.
   void observe(const CheckRuntime& check);
   // The exposition of every check's current state and accumulated metrics.
-  std::string exposition(const std::vector<std::shared_ptr<CheckRuntime>>& checks,
-                         const std::string& location, std::uint64_t history_write_errors) const;
+  std::string exposition(
+      const std::vector<std::shared_ptr<CheckRuntime>>& checks, const std::string& location,
+      std::uint64_t history_write_errors,
+      const std::map<std::pair<std::string, std::string>, std::uint64_t>& notifications) const;
 
   // Upper bounds of the round-trip histogram, seconds: Email Scout's 2 min "slow" and
   // 10 min timeout among them.

@@ -18,6 +18,7 @@
 #include "daemon/http_server.hpp"
 #include "daemon/log.hpp"
 #include "daemon/metrics.hpp"
+#include "daemon/notifier.hpp"
 #include "daemon/scheduler.hpp"
 #include "daemon/web_assets.hpp"
 
@@ -62,13 +63,19 @@ int serve(const ServeOptions& options) {
   ProbeEndpoint probe(limit);
   probe.set_modules(config.modules);
   Metrics metrics;
-  scheduler.on_result([&metrics](const CheckRuntime& check) { metrics.observe(check); });
+  Notifier notifier(io.get_executor(), history->get());
+  notifier.configure(config);
+  notifier.restore();
+  scheduler.on_result([&metrics, &notifier](const CheckRuntime& check) {
+    metrics.observe(check);
+    notifier.observe(check);
+  });
   scheduler.on_hard_change([](const CheckRuntime& check, const Change& change) {
     log("HARD " + std::string(core::state_name(change.hard_from)) + " -> " +
         std::string(core::state_name(change.to)) + ": " + check.config.name + ": " +
         check.status.headline);
   });
-  Api api(scheduler, history->get(), metrics, probe, config.location, dashboard_files());
+  Api api(scheduler, history->get(), metrics, notifier, probe, config.location, dashboard_files());
   HttpServer server(io.get_executor(),
                     [&api](const HttpRequest& request) { return api.handle(request); });
   auto listening = server.listen(config.listen_host, config.listen_port);
@@ -109,6 +116,7 @@ int serve(const ServeOptions& options) {
             config.location = reloaded->location;
             api.set_location(config.location);
             scheduler.apply(config.checks);
+            notifier.configure(*reloaded);
             log("reloaded: " + std::to_string(config.checks.size()) + " checks, " +
                 std::to_string(config.modules.size()) + " modules");
             continue;
@@ -116,6 +124,7 @@ int serve(const ServeOptions& options) {
           log("stopping: waiting for " + std::to_string(scheduler.running()) + " running checks");
           server.stop();
           co_await scheduler.stop(stop_bound);
+          co_await notifier.stop(stop_bound);
           (*history)->flush();
           signals.cancel();
           io.stop();

@@ -7,6 +7,7 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/url/parse.hpp>
 
 #include "core/format.hpp"
 
@@ -40,6 +41,59 @@ std::string size_text(std::size_t bytes) {
                                                     : std::to_string(bytes) + " bytes";
 }
 }  // namespace
+
+core::Outcome<HttpUrl> parse_http_url(std::string_view text) {
+  auto bad = [&](const std::string& what) -> core::Outcome<HttpUrl> {
+    return core::Failure{"url", core::FailureKind::config, "'" + std::string(text) + "': " + what};
+  };
+  auto parsed = boost::urls::parse_absolute_uri(text);
+  if (!parsed) return bad("not a URL");
+  HttpUrl url;
+  auto scheme = parsed->scheme();
+  if (scheme == "https") {
+    url.tls = true;
+  } else if (scheme != "http") {
+    return bad("use http:// or https://");
+  }
+  if (parsed->has_userinfo()) return bad("no user or password in the URL");
+  url.host = parsed->host_address();
+  if (url.host.empty()) return bad("no host");
+  if (parsed->has_port()) {
+    auto port = parsed->port_number();
+    if (port == 0) return bad("the port must be 1 to 65535");
+    url.port = port;
+  } else {
+    url.port = url.tls ? 443 : 80;
+  }
+  url.target = std::string(parsed->encoded_path());
+  if (url.target.empty()) url.target = "/";
+  if (parsed->has_query()) url.target += "?" + std::string(parsed->encoded_query());
+  return url;
+}
+
+HttpEndpoint http_endpoint(const HttpUrl& url, std::shared_ptr<net::TlsClientContext> tls) {
+  HttpEndpoint endpoint;
+  endpoint.host = url.host;
+  endpoint.port = url.port;
+  if (url.tls) endpoint.tls = std::move(tls);
+  endpoint.trust_hint = "(trust it with ca_file)";
+  return endpoint;
+}
+
+asio::awaitable<core::Outcome<HttpAnswer>> exchange_once(asio::any_io_executor executor,
+                                                         HttpEndpoint endpoint,
+                                                         core::Deadline deadline,
+                                                         HttpRequest request, std::string what,
+                                                         HttpLimits limits) {
+  HttpConnection connection(std::move(executor), std::move(endpoint), deadline, limits);
+  auto connected = co_await connection.connect();
+  if (!connected) co_return connected.failure();
+  request.set(boost::beast::http::field::host, connection.host_header());
+  request.keep_alive(false);
+  auto answer = co_await connection.exchange(std::move(request), what);
+  co_await connection.close();
+  co_return answer;
+}
 
 std::string timeout_text(const core::Deadline& deadline) {
   return "timeout after " + core::format_seconds(core::seconds(deadline.budget()));

@@ -107,6 +107,27 @@ class HttpConnection {
   double tls_seconds_ = 0;
 };
 
+// An http:// or https:// URL taken apart: "https://hooks.example.com/mail?x=1" is tls,
+// hooks.example.com, 443, "/mail?x=1". User information in the URL is refused (a secret
+// belongs in a file).
+struct HttpUrl {
+  bool tls = false;
+  std::string host;
+  std::uint16_t port = 0;
+  std::string target;  // path and query, at least "/"
+};
+// The URL or what is wrong with it.
+core::Outcome<HttpUrl> parse_http_url(std::string_view text);
+
+// The endpoint of `url` (TLS with `tls` when the URL is https://).
+HttpEndpoint http_endpoint(const HttpUrl& url, std::shared_ptr<net::TlsClientContext> tls);
+
+// One request on a connection of its own: connect, send, read the answer, close. For
+// webhooks and the daemon's peers; `what` names the request in messages.
+boost::asio::awaitable<core::Outcome<HttpAnswer>> exchange_once(
+    boost::asio::any_io_executor executor, HttpEndpoint endpoint, core::Deadline deadline,
+    HttpRequest request, std::string what, HttpLimits limits = {});
+
 // "timeout after 10.0 s" for a deadline's budget.
 std::string timeout_text(const core::Deadline& deadline);
 // "HTTP 404 Not Found".

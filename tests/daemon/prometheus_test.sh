@@ -24,16 +24,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-failures=0
-expect() {
-  local what=$1; shift
-  if "$@"; then echo "ok   - $what"; else echo "FAIL - $what"; failures=$((failures + 1)); fi
-}
-wait_for() {
-  local tries=$(($1 * 5)); shift
-  while ((tries-- > 0)); do "$@" && return 0; sleep 0.2; done
-  return 1
-}
+# shellcheck source=expect.sh
+. "$(dirname "${BASH_SOURCE[0]}")/expect.sh"
 
 cat >"$work/mailprobe.yaml" <<YAML
 location: prom-test

@@ -41,9 +41,14 @@ class ApiTest : public ::testing::Test {
   Scheduler scheduler_{io_.get_executor(), nullptr, limit_};
   ProbeEndpoint probe_{limit_};
   Metrics metrics_;
-  Api api_{scheduler_, nullptr,
-           metrics_,   probe_,
-           "lab-1",    {{"/index.html", StaticFile{"text/html", "<html>dashboard</html>"}}}};
+  Notifier notifier_{io_.get_executor(), nullptr};
+  Api api_{scheduler_,
+           nullptr,
+           metrics_,
+           notifier_,
+           probe_,
+           "lab-1",
+           {{"/index.html", StaticFile{"text/html", "<html>dashboard</html>"}}}};
 };
 
 TEST_F(ApiTest, Endpoints) {

@@ -1,0 +1,323 @@
+#include "daemon/notifier.hpp"
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http.hpp>
+#include <random>
+
+#include "cli/plugins.hpp"
+#include "daemon/log.hpp"
+#include "probes/mail_submission.hpp"
+#include "probes/roundtrip_message.hpp"
+#include "probes/run_command.hpp"
+#include "protocol/http_client.hpp"
+
+namespace mailprobe::daemon {
+
+namespace http = boost::beast::http;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+// A peer's answer serves every check evaluated within this time: a failing server makes
+// many checks fail at once, and each would otherwise ask every peer.
+constexpr auto peer_cache_time = std::chrono::seconds(5);
+
+core::Deadline deadline_after(double seconds) {
+  return core::Deadline::after(std::chrono::duration_cast<core::Deadline::clock::duration>(
+      std::chrono::duration<double>(seconds)));
+}
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+}  // namespace
+
+const std::vector<std::chrono::seconds>& Notifier::retry_delays() {
+  static const std::vector<std::chrono::seconds> delays{
+      std::chrono::seconds(0), std::chrono::seconds(5), std::chrono::seconds(30)};
+  return delays;
+}
+
+Notifier::Notifier(asio::any_io_executor executor, History* history)
+    : executor_(std::move(executor)),
+      history_(history),
+      config_(std::make_shared<NotificationConfig>()) {}
+
+void Notifier::configure(const Config& config) {
+  config_ = std::make_shared<NotificationConfig>(config.notifications);
+  location_ = config.location;
+  peer_cache_.clear();
+  if (const auto& email = config_->email) {
+    auto hosts = checked_hosts(config);
+    if (hosts.count(lower(email->submission.server.host)) != 0) {
+      log("warning: notifications.email.relay " + email->relay +
+          " is a server that the checks test: when it fails, its own notifications may "
+          "not get out (use a relay outside the mail system under test)");
+    }
+  }
+}
+
+void Notifier::restore() {
+  if (history_ == nullptr) return;
+  for (const auto& row : history_->notified()) {
+    auto at = [](std::int64_t ms) { return WallClock::time_point(std::chrono::milliseconds(ms)); };
+    notified_[row.check] = Notified{row.state, at(row.first_ms), at(row.last_ms)};
+  }
+}
+
+void Notifier::observe(const CheckRuntime& check) {
+  if (check.config.passive || check.status.pending) return;
+  bool own_down = check.status.hard_state != core::State::ok;
+  if (!own_down && notified_.count(check.config.name) == 0) return;  // nothing to tell
+  if (!config_->any_channel()) return;
+  if (!evaluating_.insert(check.config.name).second) return;  // the next result decides
+  Seen seen{check.config.name, check.config.plugin, check.config.labels, check.status};
+  asio::co_spawn(executor_, evaluate(std::move(seen)), asio::detached);
+}
+
+asio::awaitable<void> Notifier::evaluate(Seen seen) {
+  auto config = config_;
+  NotifyInput input;
+  input.own_down = seen.status.hard_state != core::State::ok;
+  input.own_state = seen.status.hard_state;
+  input.location = location_;
+  input.quorum = config->quorum;
+  input.renotify = config->renotify;
+  input.agreement = co_await agreement(seen, input.own_down);
+  input.now = WallClock::now();
+  auto found = notified_.find(seen.name);
+  if (found != notified_.end()) input.notified = found->second;
+  evaluating_.erase(seen.name);
+  auto kind = decide(input);
+  if (!kind) co_return;
+
+  Event event;
+  event.kind = *kind;
+  event.check = seen.name;
+  event.plugin = seen.plugin;
+  event.summary = seen.status.headline;
+  event.since = seen.status.since;
+  event.time = input.now;
+  event.location = location_;
+  event.locations_down = input.agreement.down;
+  event.quorum = config->quorum;
+  event.labels = seen.labels;
+  auto ms = [](WallClock::time_point t) { return probes::unix_ms(t); };
+  if (*kind == EventKind::recovery) {
+    event.state = seen.status.state;
+    event.previous = input.notified->state;
+    notified_.erase(seen.name);
+    if (history_ != nullptr) history_->set_notified(seen.name, std::nullopt);
+  } else {
+    event.state = input.own_down ? input.own_state : input.notified->state;
+    event.previous = input.notified ? input.notified->state : core::State::ok;
+    Notified now{event.state, input.notified ? input.notified->first : input.now, input.now};
+    notified_[seen.name] = now;
+    if (history_ != nullptr) {
+      history_->set_notified(seen.name,
+                             NotifiedRow{seen.name, now.state, ms(now.first), ms(now.last)});
+    }
+  }
+  dispatch(event);
+}
+
+asio::awaitable<Agreement> Notifier::agreement(const Seen& seen, bool own_down) {
+  Agreement agreement;
+  if (own_down) agreement.down.push_back(location_);
+  auto config = config_;
+  for (const auto& peer : config->peers) {
+    auto view = co_await peer_view(peer);
+    if (!view) continue;  // an unreachable peer confirms nothing
+    auto check = view->checks.find(seen.name);
+    if (check == view->checks.end() || !check->second.down) continue;
+    agreement.down.push_back(view->location);
+    if (check->second.notified) agreement.covered_by_peer = true;
+  }
+  std::sort(agreement.down.begin(), agreement.down.end());
+  co_return agreement;
+}
+
+asio::awaitable<std::optional<PeerView>> Notifier::peer_view(const PeerConfig& peer) {
+  auto now = std::chrono::steady_clock::now();
+  auto& cached = peer_cache_[peer.url];
+  if (cached.fetched != std::chrono::steady_clock::time_point{} &&
+      now - cached.fetched < peer_cache_time) {
+    co_return cached.view;
+  }
+  auto config = config_;
+  auto view = co_await fetch_peer_view(executor_, peer, config->peer_timeout_seconds);
+  auto& entry = peer_cache_[peer.url];  // the map may have changed while waiting
+  entry.fetched = std::chrono::steady_clock::now();
+  auto& failing = peer_failing_[peer.url];
+  if (!view) {
+    if (!failing) log("notify: peer " + peer.url + ": " + view.failure().message);
+    failing = true;
+    entry.view.reset();
+    co_return std::nullopt;
+  }
+  if (failing) log("notify: peer " + peer.url + " answers again");
+  failing = false;
+  entry.view = *view;
+  co_return entry.view;
+}
+
+void Notifier::dispatch(const Event& event) {
+  auto config = config_;
+  log("notify: " + event_text(event));
+  if (!config->webhooks.empty()) {
+    auto body = event_json(event);
+    for (const auto& webhook : config->webhooks) {
+      asio::co_spawn(
+          executor_,
+          deliver("webhook", webhook.url,
+                  [this, config, &webhook, body]() { return send_webhook(webhook, body); }),
+          asio::detached);
+    }
+  }
+  if (!config->commands.empty()) {
+    auto environment = event_environment(event);
+    for (const auto& command : config->commands) {
+      asio::co_spawn(executor_,
+                     deliver("command", command.argv.front(),
+                             [this, config, &command, environment]() {
+                               return send_command(command, environment);
+                             }),
+                     asio::detached);
+    }
+  }
+  if (const auto& email = config->email) {
+    auto domain = email->from.substr(email->from.rfind('@') + 1);
+    std::random_device random;
+    auto id = "<mailprobe." + std::to_string(probes::unix_ms(event.time)) + "." +
+              std::to_string(++sequence_) + "." + std::to_string(random()) + "@" + domain + ">";
+    auto message = event_email(event, email->from, email->to, id);
+    for (const auto& to : email->to) {
+      asio::co_spawn(executor_,
+                     deliver("email", to,
+                             [this, config, &email, to, message]() {
+                               return send_email(*email, to, message);
+                             }),
+                     asio::detached);
+    }
+  }
+}
+
+asio::awaitable<void> Notifier::deliver(std::string channel, std::string destination,
+                                        std::function<asio::awaitable<core::Status>()> attempt) {
+  ++in_flight_;
+  asio::steady_timer pause(executor_);
+  const auto& delays = retry_delays();
+  std::string last_error;
+  bool sent = false;
+  for (std::size_t i = 0; i < delays.size() && !sent; ++i) {
+    if (delays[i].count() > 0) {
+      pause.expires_after(delays[i]);
+      co_await pause.async_wait(use_tuple);
+    }
+    auto status = co_await attempt();
+    if (status) {
+      sent = true;
+    } else {
+      last_error = status.failure().message;
+      std::string line = "notify: ";
+      line += channel;
+      line += " " + destination + ": attempt " + std::to_string(i + 1);
+      line += " of " + std::to_string(delays.size());
+      line += " failed: " + last_error;
+      log(line);
+    }
+  }
+  ++counts_[{channel, sent ? "sent" : "failed"}];
+  if (sent) log("notify: " + channel + " " + destination + ": sent");
+  --in_flight_;
+}
+
+asio::awaitable<core::Status> Notifier::send_webhook(const WebhookConfig& webhook,
+                                                     std::string body) {
+  protocol::HttpRequest request(http::verb::post, webhook.target.target, 11);
+  request.set(http::field::user_agent, cli::version);
+  request.set(http::field::content_type, "application/json");
+  if (!webhook.bearer_token.empty()) {
+    request.set(http::field::authorization, "Bearer " + webhook.bearer_token);
+  }
+  request.body() = std::move(body);
+  request.prepare_payload();
+  auto answer = co_await protocol::exchange_once(
+      executor_, protocol::http_endpoint(webhook.target, webhook.tls),
+      deadline_after(webhook.timeout_seconds), std::move(request), "the webhook");
+  if (!answer) co_return answer.failure();
+  if (answer->status < 200 || answer->status > 299) {
+    co_return core::Failure{"webhook", core::FailureKind::rejected,
+                            protocol::status_line(answer->status, answer->reason)};
+  }
+  co_return core::success();
+}
+
+asio::awaitable<core::Status> Notifier::send_command(const CommandConfig& command,
+                                                     std::vector<std::string> environment) {
+  auto output = co_await probes::run_command(command.argv, std::move(environment),
+                                             deadline_after(command.timeout_seconds), 4096);
+  if (!output) co_return output.failure();
+  if (output->exit_status != 0) {
+    auto tail = output->output;
+    while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r'))
+      tail.pop_back();
+    if (auto newline = tail.rfind('\n'); newline != std::string::npos) tail.erase(0, newline + 1);
+    co_return core::Failure{
+        "command", core::FailureKind::rejected,
+        "exit status " + std::to_string(output->exit_status) + (tail.empty() ? "" : ": " + tail)};
+  }
+  co_return core::success();
+}
+
+asio::awaitable<core::Status> Notifier::send_email(const EmailConfig& email, const std::string& to,
+                                                   std::string message) {
+  auto submitted =
+      co_await probes::submit_message(email.submission, email.from, to, std::move(message),
+                                      deadline_after(email.timeout_seconds), nullptr);
+  if (!submitted) co_return submitted.failure();
+  co_return core::success();
+}
+
+asio::awaitable<void> Notifier::stop(std::chrono::milliseconds bound) {
+  auto until = std::chrono::steady_clock::now() + bound;
+  asio::steady_timer pause(executor_);
+  while (in_flight_ > 0 && std::chrono::steady_clock::now() < until) {
+    pause.expires_after(std::chrono::milliseconds(50));
+    co_await pause.async_wait(use_tuple);
+  }
+  if (in_flight_ > 0) {
+    log("stopping: " + std::to_string(in_flight_) + " notifications not delivered");
+  }
+}
+
+std::set<std::string> checked_hosts(const Config& config) {
+  std::set<std::string> hosts;
+  for (const auto& check : config.checks) {
+    const auto& args = check.args;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      const auto& arg = args[i];
+      for (const char* option : {"-H", "--host", "--hostname"}) {
+        std::string name = option;
+        if (arg == name && i + 1 < args.size()) {
+          hosts.insert(lower(args[i + 1]));
+        } else if (arg.rfind(name + "=", 0) == 0) {
+          hosts.insert(lower(arg.substr(name.size() + 1)));
+        } else if (name == "-H" && arg.size() > 2 && arg.rfind("-H", 0) == 0) {
+          hosts.insert(lower(arg.substr(2)));
+        }
+      }
+    }
+  }
+  return hosts;
+}
+
+}  // namespace mailprobe::daemon
