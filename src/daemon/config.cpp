@@ -183,7 +183,7 @@ core::Outcome<Config> load_config(const std::string& path) {
       return fail(path + ": the file is empty (a list of checks is needed)");
     reader.only(root, "",
                 {"location", "listen", "database", "retention", "max_concurrent", "defaults",
-                 "checks", "modules", "notifications"});
+                 "checks", "modules", "notifications", "http"});
     if (root["location"]) config.location = reader.text(root["location"], "location");
     if (root["listen"]) {
       auto listen = reader.text(root["listen"], "listen");
@@ -246,6 +246,7 @@ core::Outcome<Config> load_config(const std::string& path) {
         config.modules[module.name] = std::move(module);
       }
     }
+    if (root["http"]) config.http = read_http_access(reader, root["http"]);
     if (root["notifications"]) {
       config.notifications = read_notifications(reader, root["notifications"]);
     }

@@ -5,6 +5,7 @@
 //
 //   location: lab-1                 # this daemon's location, a label on everything
 //   listen: 127.0.0.1:9797          # HTTP: dashboard, API, /metrics, /probe
+//   http: {tls_cert_file: ..., tls_key_file: ..., users: [...]}   # see http_access.hpp
 //   database: /var/lib/mailprobe/history.sqlite
 //   retention: 30d
 //   max_concurrent: 256
@@ -27,6 +28,7 @@
 
 #include "cli/run_plugin.hpp"
 #include "core/outcome.hpp"
+#include "daemon/http_access.hpp"
 #include "daemon/notify_config.hpp"
 
 namespace mailprobe::daemon {
@@ -65,6 +67,7 @@ struct Config {
   std::vector<CheckConfig> checks;
   std::map<std::string, ModuleConfig> modules;
   NotificationConfig notifications;
+  HttpAccess http;  // TLS and basic auth of the HTTP server
 };
 
 // The plugin's command line for a /probe of `host` (and `port` unless empty) with

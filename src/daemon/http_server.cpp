@@ -6,6 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 namespace mailprobe::daemon {
 
@@ -42,7 +43,9 @@ HttpResponse make_response(const HttpRequest& request, http::status status, std:
 HttpServer::HttpServer(asio::any_io_executor executor, HttpHandler handler)
     : executor_(std::move(executor)), handler_(std::move(handler)) {}
 
-core::Status HttpServer::listen(const std::string& host, std::uint16_t port) {
+core::Status HttpServer::listen(const std::string& host, std::uint16_t port,
+                                std::shared_ptr<asio::ssl::context> tls) {
+  tls_ = std::move(tls);
   boost::system::error_code ec;
   auto address = asio::ip::make_address(host, ec);
   if (ec) {
@@ -86,10 +89,29 @@ asio::awaitable<void> HttpServer::accept_loop() {
 }
 
 asio::awaitable<void> HttpServer::session(tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
+  auto tls = tls_;  // kept for this connection, whatever a reload sets meanwhile
+  if (!tls) {
+    beast::tcp_stream stream(std::move(socket));
+    co_await serve(stream);
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    co_return;
+  }
+  beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *tls);
+  beast::get_lowest_layer(stream).expires_after(idle_timeout);
+  auto [handshake_error] =
+      co_await stream.async_handshake(asio::ssl::stream_base::server, use_tuple);
+  if (handshake_error) co_return;  // a plain-HTTP client, a scanner, an untrusting client
+  co_await serve(stream);
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+  co_await stream.async_shutdown(use_tuple);
+}
+
+template <class Stream>
+asio::awaitable<void> HttpServer::serve(Stream& stream) {
   beast::flat_buffer buffer;
   for (;;) {
-    stream.expires_after(idle_timeout);
+    beast::get_lowest_layer(stream).expires_after(idle_timeout);
     http::request_parser<http::string_body> parser;
     parser.header_limit(header_limit);
     parser.body_limit(body_limit);
@@ -103,12 +125,10 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
       response = make_response(request, http::status::internal_server_error,
                                std::string("internal error: ") + e.what() + "\n", "text/plain");
     }
-    stream.expires_after(idle_timeout);
+    beast::get_lowest_layer(stream).expires_after(idle_timeout);
     auto [write_error, written] = co_await http::async_write(stream, response, use_tuple);
     if (write_error || !response.keep_alive()) break;
   }
-  boost::system::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 
 }  // namespace mailprobe::daemon

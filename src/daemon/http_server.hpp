@@ -1,10 +1,11 @@
 #pragma once
-// A small HTTP/1.1 server (Beast) for the dashboard, the API and /metrics: bounded request
-// sizes, an idle timeout per connection, keep-alive.
+// A small HTTP/1.1 server (Beast) for the dashboard, the API and /metrics: plain or TLS,
+// bounded request sizes, an idle timeout per connection, keep-alive.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/beast/http.hpp>
 #include <functional>
 #include <memory>
@@ -22,18 +23,25 @@ using HttpHandler = std::function<boost::asio::awaitable<HttpResponse>(const Htt
 class HttpServer {
  public:
   HttpServer(boost::asio::any_io_executor executor, HttpHandler handler);
-  // Binds and starts accepting; fails (kind config) when the address cannot be bound.
-  core::Status listen(const std::string& host, std::uint16_t port);
+  // Binds and starts accepting, with TLS when `tls` is set; fails (kind config) when the
+  // address cannot be bound.
+  core::Status listen(const std::string& host, std::uint16_t port,
+                      std::shared_ptr<boost::asio::ssl::context> tls = nullptr);
   std::uint16_t port() const;
+  // A renewed certificate (SIGHUP): connections from now on use `tls`.
+  void set_tls(std::shared_ptr<boost::asio::ssl::context> tls) { tls_ = std::move(tls); }
   void stop();
 
  private:
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
+  template <class Stream>
+  boost::asio::awaitable<void> serve(Stream& stream);
 
   boost::asio::any_io_executor executor_;
   HttpHandler handler_;
   std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;
 };
 
 // A response with a body and its content type.

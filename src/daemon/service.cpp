@@ -77,14 +77,18 @@ int serve(const ServeOptions& options) {
   });
   Api api(scheduler, history->get(), metrics, notifier, probe, config.location, dashboard_files());
   HttpServer server(io.get_executor(),
-                    [&api](const HttpRequest& request) { return api.handle(request); });
-  auto listening = server.listen(config.listen_host, config.listen_port);
+                    [&api, &config](const HttpRequest& request) -> asio::awaitable<HttpResponse> {
+                      if (!authorized(config.http, request)) co_return unauthorized(request);
+                      co_return co_await api.handle(request);
+                    });
+  auto listening = server.listen(config.listen_host, config.listen_port, config.http.tls);
   if (!listening) {
     log(listening.failure().message);
     return 2;
   }
   scheduler.apply(config.checks);
-  log("serving " + std::to_string(config.checks.size()) + " checks at http://" +
+  log("serving " + std::to_string(config.checks.size()) + " checks at " +
+      (config.http.tls ? "https://" : "http://") +
       (config.listen_host.find(':') != std::string::npos ? "[" + config.listen_host + "]"
                                                          : config.listen_host) +
       ":" + std::to_string(server.port()) + "/ (location " + config.location + ", history " +
@@ -106,8 +110,15 @@ int serve(const ServeOptions& options) {
             }
             if (reloaded->listen_host != config.listen_host ||
                 reloaded->listen_port != config.listen_port ||
-                reloaded->database != config.database) {
-              log("reload: listen and database changes take effect at the next start");
+                reloaded->database != config.database ||
+                (reloaded->http.tls != nullptr) != (config.http.tls != nullptr)) {
+              log("reload: listen and database changes, and turning TLS on or off, take effect "
+                  "at the next start");
+            }
+            config.http.users = reloaded->http.users;
+            if (config.http.tls && reloaded->http.tls) {
+              config.http.tls = reloaded->http.tls;  // a renewed certificate
+              server.set_tls(config.http.tls);
             }
             config.checks = reloaded->checks;
             config.modules = reloaded->modules;

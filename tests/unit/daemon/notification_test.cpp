@@ -11,6 +11,7 @@
 #include "daemon/history.hpp"
 #include "daemon/notifier.hpp"
 #include "daemon/peers.hpp"
+#include "protocol/sasl.hpp"
 
 namespace mailprobe::daemon {
 namespace {
@@ -301,6 +302,65 @@ TEST(HistoryNotified, SurvivesAReopen) {
   history->reset();
   for (const char* suffix : {"", "-wal", "-shm"})
     std::filesystem::remove(path.string() + suffix);
+}
+
+}  // namespace
+}  // namespace mailprobe::daemon
+
+namespace mailprobe::daemon {
+namespace {
+
+HttpRequest request_with(const std::string& target, const std::string& authorization) {
+  HttpRequest request{http::verb::get, target, 11};
+  if (!authorization.empty()) request.set(http::field::authorization, authorization);
+  return request;
+}
+
+TEST(HttpAccess, BasicAuth) {
+  HttpAccess open;
+  EXPECT_TRUE(authorized(open, request_with("/api/v1/checks", "")));
+
+  HttpAccess access;
+  access.users = {{"admin", "pa:ss wörd"}, {"prometheus", "scrape"}};
+  auto basic = [](const std::string& credentials) {
+    return "Basic " + protocol::base64_encode(credentials);
+  };
+  EXPECT_FALSE(authorized(access, request_with("/api/v1/checks", "")));
+  EXPECT_TRUE(authorized(access, request_with("/healthz", ""))) << "tells nothing, stays open";
+  EXPECT_FALSE(authorized(access, request_with("/healthz/../metrics", "")));
+  EXPECT_TRUE(authorized(access, request_with("/metrics", basic("prometheus:scrape"))));
+  EXPECT_TRUE(authorized(access, request_with("/", basic("admin:pa:ss wörd"))))
+      << "a password may contain ':'";
+  EXPECT_FALSE(authorized(access, request_with("/", basic("admin:pa:ss"))));
+  EXPECT_FALSE(authorized(access, request_with("/", basic("admin:"))));
+  EXPECT_FALSE(authorized(access, request_with("/", basic("nobody:scrape"))));
+  EXPECT_FALSE(authorized(access, request_with("/", basic("prometheus"))));
+  EXPECT_FALSE(authorized(access, request_with("/", "Basic !!!")));
+  EXPECT_FALSE(authorized(access, request_with("/", "Bearer scrape")));
+
+  auto answer = unauthorized(request_with("/", ""));
+  EXPECT_EQ(answer.result(), http::status::unauthorized);
+  EXPECT_EQ(answer[http::field::www_authenticate], R"(Basic realm="mailprobe", charset="UTF-8")");
+}
+
+TEST_F(NotifyConfigTest, HttpAccessErrors) {
+  auto token = (dir_ / "token").string();
+  EXPECT_NE(
+      error_of("http: {tls_cert_file: /nonexistent.pem}\n")
+          .find(":5: http.tls_key_file: missing (tls_cert_file and tls_key_file go together)"),
+      std::string::npos);
+  EXPECT_NE(error_of("http: {tls_cert_file: " + token + ", tls_key_file: " + token + "}\n")
+                .find("http.tls_cert_file: " + token + ": "),
+            std::string::npos);
+  EXPECT_NE(error_of("http: {users: [{name: a}]}\n").find("http.users[0].password_file: missing"),
+            std::string::npos);
+  EXPECT_NE(error_of("http: {users: [{name: 'a:b', password_file: " + token + "}]}\n")
+                .find("http.users[0].name: a user name is not empty and has no ':'"),
+            std::string::npos);
+  auto config = load("http: {users: [{name: admin, password_file: " + token + "}]}\n");
+  ASSERT_TRUE(config) << config.failure().message;
+  EXPECT_EQ(config->http.users.at("admin"), "s3cret");
+  EXPECT_EQ(config->http.tls, nullptr);
 }
 
 }  // namespace
