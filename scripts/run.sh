@@ -51,5 +51,6 @@ if [ "$LAB_DIR" != /tmp/mailprobe-lab ] || [ "${MAILPROBE_LAB_PORT_BASE:-42000}"
   tests/lab/lab daemon-config >"$config"
 fi
 echo "The lab keeps running after the daemon stops (tests/lab/lab status | down)."
-echo "Starting the daemon: open http://127.0.0.1:9797/ (Ctrl-C stops it)"
+echo "Starting the daemon: open http://127.0.0.1:9797/ (Ctrl-C stops it)."
+echo "Notifications of hard problems go to $LAB_DIR/notifications.log (try: tests/lab/lab stop-dovecot)."
 exec build/src/cli/mailprobe serve -c "$config"
