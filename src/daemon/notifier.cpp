@@ -55,6 +55,20 @@ void Notifier::configure(const Config& config) {
   config_ = std::make_shared<NotificationConfig>(config.notifications);
   location_ = config.location;
   peer_cache_.clear();
+  // A check removed while its problem was notified will not recover: forget it, and say so.
+  std::set<std::string> names;
+  for (const auto& check : config.checks)
+    names.insert(check.name);
+  for (auto it = notified_.begin(); it != notified_.end();) {
+    if (names.count(it->first) != 0) {
+      ++it;
+      continue;
+    }
+    log("notify: " + it->first +
+        " is no longer configured; its notified problem gets no recovery notification");
+    if (history_ != nullptr) history_->set_notified(it->first, std::nullopt);
+    it = notified_.erase(it);
+  }
   if (const auto& email = config_->email) {
     auto hosts = checked_hosts(config);
     if (hosts.count(lower(email->submission.server.host)) != 0) {

@@ -30,8 +30,9 @@ class Notifier {
  public:
   Notifier(asio::any_io_executor executor, History* history);
 
-  // Takes the configuration (at start and on SIGHUP). Deliveries under way finish with
-  // the configuration they started with.
+  // Takes the configuration (at start, after restore(), and on SIGHUP). Deliveries under
+  // way finish with the configuration they started with. Notified problems of checks that
+  // are no longer configured are forgotten.
   void configure(const Config& config);
   // Reads what was notified before a restart.
   void restore();

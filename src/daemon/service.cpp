@@ -64,8 +64,8 @@ int serve(const ServeOptions& options) {
   probe.set_modules(config.modules);
   Metrics metrics;
   Notifier notifier(io.get_executor(), history->get());
-  notifier.configure(config);
   notifier.restore();
+  notifier.configure(config);
   scheduler.on_result([&metrics, &notifier](const CheckRuntime& check) {
     metrics.observe(check);
     notifier.observe(check);

@@ -55,7 +55,12 @@ has_event() { [ "$(count "$1")" -ge 1 ]; }
 
 interval=4
 retry=1
-single_config() {
+single_config() {  # single_config [without-dead]
+  local dead="  - name: dead
+    plugin: check_smtp
+    args: [-H, 127.0.0.1, -p, \"1\", -t, \"1\"]
+    labels: {role: mx}"
+  [ "${1:-}" = without-dead ] && dead=""
   cat <<YAML
 location: lab-a
 listen: 127.0.0.1:0
@@ -66,10 +71,7 @@ checks:
     plugin: check_imap
     args: [-H, 127.0.0.1, -p, "$LAB_IMAP_PORT", -t, "2"]
     labels: {role: store}
-  - name: dead
-    plugin: check_smtp
-    args: [-H, 127.0.0.1, -p, "1", -t, "1"]
-    labels: {role: mx}
+$dead
   - name: dead passive
     plugin: check_smtp
     args: [-H, 127.0.0.1, -p, "1", -t, "1"]
@@ -138,6 +140,14 @@ stop a
 start a "$work/a.yaml"
 sleep $((2 * interval + retry))
 expect "after a restart, still told once" test "$(count "problem dead CRITICAL lab-a /hook")" = 1
+
+# A notified check removed by a reload is forgotten, with a word in the log.
+single_config without-dead >"$work/a.yaml"
+# shellcheck disable=SC2154
+kill -HUP "$pid_a"
+expect "a removed notified check is forgotten" \
+  wait_for 5 grep -q "notify: dead is no longer configured" "$log_a"
+expect "and gets no recovery" test "$(count "recovery dead")" = 0
 
 # The outage: Dovecot stops; the problem is told within interval + retry (plus the runs).
 expect "imap is OK before the outage" test "$(count "imap")" = 0
