@@ -1,5 +1,6 @@
 #include "net/connection.hpp"
 
+#include <openssl/err.h>
 #include <openssl/x509v3.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
+#include <cerrno>
 
 #include "core/format.hpp"
 
@@ -22,8 +24,20 @@ using Clock = std::chrono::steady_clock;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // The most bytes one read asks for.
 constexpr std::size_t read_chunk = 16384;
-// TLS close_notify exchange never takes longer than this.
-constexpr auto tls_shutdown_limit = std::chrono::seconds(1);
+
+// Where OpenSSL keeps, for the verify callback, the Connection a handshake belongs to.
+int verify_check_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+extern "C" int verify_trampoline(int preverified, X509_STORE_CTX* store) {
+  auto* ssl =
+      static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  const auto* check = static_cast<const std::function<bool(bool, X509_STORE_CTX*)>*>(
+      SSL_get_ex_data(ssl, verify_check_index()));
+  return check != nullptr && (*check)(preverified != 0, store) ? 1 : 0;
+}
 
 bool closed_by_peer(const error_code& ec) {
   return ec == asio::error::eof || ec == asio::error::connection_reset ||
@@ -37,9 +51,80 @@ Connection::Connection(asio::any_io_executor executor, core::Deadline deadline,
 
 Connection::~Connection() = default;
 
-template <class Operation>
-auto Connection::with_stream(Operation&& operation) {
-  return tls_ ? operation(*tls_) : operation(tcp_);
+asio::awaitable<error_code> Connection::wait_socket(asio::socket_base::wait_type type) {
+  if (tls_timed_out_) co_return error_code(beast::error::timeout);
+  auto [ec] = co_await tcp_.socket().async_wait(type, use_tuple);
+  if (ec == asio::error::operation_aborted && tls_timed_out_) {
+    co_return error_code(beast::error::timeout);
+  }
+  co_return ec;
+}
+
+asio::awaitable<std::optional<error_code>> Connection::tls_progress(int ret) {
+  switch (SSL_get_error(tls_.get(), ret)) {
+    case SSL_ERROR_WANT_READ: {
+      auto ec = co_await wait_socket(tcp::socket::wait_read);
+      if (ec) co_return ec;
+      co_return std::nullopt;
+    }
+    case SSL_ERROR_WANT_WRITE: {
+      auto ec = co_await wait_socket(tcp::socket::wait_write);
+      if (ec) co_return ec;
+      co_return std::nullopt;
+    }
+    case SSL_ERROR_ZERO_RETURN:
+      co_return error_code(asio::error::eof);
+    case SSL_ERROR_SYSCALL: {
+      int code = errno;
+      ERR_clear_error();
+      if (code == 0) co_return error_code(ssl::error::stream_truncated);
+      co_return error_code(code, boost::system::system_category());
+    }
+    default: {
+      auto code = ERR_get_error();
+      ERR_clear_error();
+      if (ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+        co_return error_code(ssl::error::stream_truncated);
+      }
+      co_return error_code(static_cast<int>(code), asio::error::get_ssl_category());
+    }
+  }
+}
+
+asio::awaitable<Connection::IoResult> Connection::read_raw(asio::mutable_buffer buffer) {
+  if (!tls_) {
+    auto [ec, received] = co_await tcp_.async_read_some(buffer, use_tuple);
+    co_return IoResult(ec, received);
+  }
+  for (;;) {
+    ERR_clear_error();
+    std::size_t received = 0;
+    int ret = SSL_read_ex(tls_.get(), buffer.data(), buffer.size(), &received);
+    if (ret == 1) co_return IoResult(error_code(), received);
+    auto failed = co_await tls_progress(ret);
+    if (failed) co_return IoResult(*failed, 0);
+  }
+}
+
+asio::awaitable<Connection::IoResult> Connection::write_raw(asio::const_buffer data) {
+  if (!tls_) {
+    auto [ec, written] = co_await asio::async_write(tcp_, data, use_tuple);
+    co_return IoResult(ec, written);
+  }
+  std::size_t done = 0;
+  while (done < data.size()) {
+    ERR_clear_error();
+    std::size_t written = 0;
+    int ret = SSL_write_ex(tls_.get(), static_cast<const char*>(data.data()) + done,
+                           data.size() - done, &written);
+    if (ret == 1) {
+      done += written;
+      continue;
+    }
+    auto failed = co_await tls_progress(ret);
+    if (failed) co_return IoResult(*failed, done);
+  }
+  co_return IoResult(error_code(), done);
 }
 
 void Connection::note(std::string_view direction, std::string_view text) {
@@ -134,8 +219,16 @@ asio::awaitable<core::Outcome<TlsFacts>> Connection::start_tls(TlsClientContext&
   if (discarded > 0)
     note("", "* discarded " + std::to_string(discarded) + " bytes sent before TLS");
 
-  tls_.emplace(tcp_, context.native());
-  SSL* ssl = tls_->native_handle();
+  tls_.reset(SSL_new(context.native().native_handle()));
+  if (!tls_) {
+    co_return core::Failure{"tls", core::FailureKind::tls, "cannot create a TLS session"};
+  }
+  SSL* ssl = tls_.get();
+  error_code nb_error;
+  tcp_.socket().non_blocking(true, nb_error);
+  SSL_set_fd(ssl, static_cast<int>(tcp_.socket().native_handle()));
+  // OpenSSL's 16 KB read buffer is given back while a probe waits for the server.
+  SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
   if (!server_name.empty() && !is_ip_literal(server_name)) {
     // SSL_set_tlsext_host_name() is a macro with a C cast; this is what it expands to.
     SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
@@ -152,29 +245,51 @@ asio::awaitable<core::Outcome<TlsFacts>> Connection::start_tls(TlsClientContext&
   // The chain is always checked so that a problem can be reported; only with
   // verification on does a problem fail the handshake.
   verify_failure_.reset();
-  tls_->set_verify_mode(ssl::verify_peer);
   bool allow_expired = context.options().allow_expired;
-  tls_->set_verify_callback(
-      [this, verify, allow_expired](bool preverified, ssl::verify_context& store) {
-        X509_STORE_CTX* ctx = store.native_handle();
-        if (!preverified && allow_expired &&
-            (X509_STORE_CTX_get_error(ctx) == X509_V_ERR_CERT_HAS_EXPIRED ||
-             X509_STORE_CTX_get_error(ctx) == X509_V_ERR_CERT_NOT_YET_VALID)) {
-          return true;  // judged by the probe from the dates, not by the handshake
-        }
-        if (!preverified && !verify_failure_) {
-          VerifyFailure failure;
-          failure.error = X509_STORE_CTX_get_error(ctx);
-          failure.depth = X509_STORE_CTX_get_error_depth(ctx);
-          if (X509* cert = X509_STORE_CTX_get_current_cert(ctx)) {
-            failure.certificate = certificate_facts(cert);
-          }
-          verify_failure_ = std::move(failure);
-        }
-        return verify ? preverified : true;
-      });
+  verify_check_ = [this, verify, allow_expired](bool preverified, X509_STORE_CTX* ctx) {
+    if (!preverified && allow_expired &&
+        (X509_STORE_CTX_get_error(ctx) == X509_V_ERR_CERT_HAS_EXPIRED ||
+         X509_STORE_CTX_get_error(ctx) == X509_V_ERR_CERT_NOT_YET_VALID)) {
+      return true;  // judged by the probe from the dates, not by the handshake
+    }
+    if (!preverified && !verify_failure_) {
+      VerifyFailure failure;
+      failure.error = X509_STORE_CTX_get_error(ctx);
+      failure.depth = X509_STORE_CTX_get_error_depth(ctx);
+      if (X509* cert = X509_STORE_CTX_get_current_cert(ctx)) {
+        failure.certificate = certificate_facts(cert);
+      }
+      verify_failure_ = std::move(failure);
+    }
+    return verify ? preverified : true;
+  };
+  SSL_set_ex_data(ssl, verify_check_index(), &verify_check_);
+  SSL_set_verify(ssl, SSL_VERIFY_PEER, verify_trampoline);
 
-  auto [ec] = co_await tls_->async_handshake(ssl::stream_base::client, use_tuple);
+  // The deadline bounds every TLS wait from now on (the stream's timer covers only its
+  // own operations).
+  tls_timed_out_ = false;
+  tls_deadline_.emplace(tcp_.get_executor());
+  tls_deadline_->expires_at(deadline_.at());
+  std::weak_ptr<int> alive = lifetime_;
+  tls_deadline_->async_wait([this, alive](const error_code& ec) {
+    if (ec || alive.expired()) return;
+    tls_timed_out_ = true;
+    error_code ignored;
+    tcp_.socket().cancel(ignored);
+  });
+
+  error_code ec;
+  for (;;) {
+    ERR_clear_error();
+    int ret = SSL_connect(ssl);
+    if (ret == 1) break;
+    auto failed = co_await tls_progress(ret);
+    if (failed) {
+      ec = *failed;
+      break;
+    }
+  }
   if (ec) {
     tls_.reset();
     error_code ignored;
@@ -208,9 +323,7 @@ asio::awaitable<core::Outcome<TlsFacts>> Connection::start_tls(TlsClientContext&
 asio::awaitable<core::Status> Connection::write(std::string_view data, Step step,
                                                 std::optional<std::string_view> shown) {
   note("C: ", shown ? *shown : data);
-  auto [ec, written] = co_await with_stream([&](auto& stream) {
-    return asio::async_write(stream, asio::buffer(data.data(), data.size()), use_tuple);
-  });
+  auto [ec, written] = co_await write_raw(asio::buffer(data.data(), data.size()));
   if (ec) co_return io_failure(ec, step, true);
   co_return core::success();
 }
@@ -259,9 +372,7 @@ asio::awaitable<core::Outcome<std::optional<std::string>>> Connection::read_line
     scanned = buffer_.size();
     auto want = std::min(read_chunk, max_line_ + 2 - buffer_.size());
     buffer_.resize(scanned + want);
-    auto [ec, received] = co_await with_stream([&](auto& stream) {
-      return stream.async_read_some(asio::buffer(buffer_.data() + scanned, want), use_tuple);
-    });
+    auto [ec, received] = co_await read_raw(asio::buffer(buffer_.data() + scanned, want));
     buffer_.resize(scanned + received);
     if (ec && received == 0) {
       if (window && ec == asio::error::operation_aborted && Clock::now() >= *until &&
@@ -294,9 +405,7 @@ asio::awaitable<core::Outcome<std::string>> Connection::read_bytes(std::size_t c
       head_ = 0;
       auto want = std::min(read_chunk, count - data.size());
       buffer_.resize(want);
-      auto [ec, received] = co_await with_stream([&](auto& stream) {
-        return stream.async_read_some(asio::buffer(buffer_.data(), want), use_tuple);
-      });
+      auto [ec, received] = co_await read_raw(asio::buffer(buffer_.data(), want));
       buffer_.resize(received);
       if (ec && received == 0) co_return io_failure(ec, step, false);
     }
@@ -318,9 +427,7 @@ asio::awaitable<core::Outcome<std::string>> Connection::read_some(std::size_t ma
     head_ = 0;
     auto want = std::min(read_chunk, max_bytes);
     buffer_.resize(want);
-    auto [ec, received] = co_await with_stream([&](auto& stream) {
-      return stream.async_read_some(asio::buffer(buffer_.data(), want), use_tuple);
-    });
+    auto [ec, received] = co_await read_raw(asio::buffer(buffer_.data(), want));
     buffer_.resize(received);
     if (ec && received == 0) co_return io_failure(ec, step, false);
   }
@@ -351,13 +458,17 @@ asio::awaitable<core::Outcome<std::string>> Connection::read_some_until(
 }
 
 asio::awaitable<void> Connection::close() {
-  if (tls_ && is_open() && !deadline_.expired()) {
-    tcp_.expires_after(std::min<Clock::duration>(deadline_.remaining(), tls_shutdown_limit));
-    co_await tls_->async_shutdown(use_tuple);
+  if (tls_ && is_open() && !deadline_.expired() && !tls_timed_out_) {
+    // close_notify, without waiting for the server's: RFC 8446 section 6.1 lets a client
+    // close its side, and a probe must not wait on a server that does not answer it.
+    ERR_clear_error();
+    SSL_shutdown(tls_.get());
   }
+  if (tls_deadline_) tls_deadline_->cancel();
   error_code ignored;
   tcp_.socket().shutdown(tcp::socket::shutdown_both, ignored);
   tcp_.close();
+  co_return;
 }
 
 }  // namespace mailprobe::net

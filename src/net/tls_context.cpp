@@ -6,6 +6,9 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <mutex>
+#include <tuple>
 
 namespace mailprobe::net {
 
@@ -56,7 +59,47 @@ core::Status load_system_cas(ssl::context& context) {
 TlsClientContext::TlsClientContext(const TlsClientOptions& options)
     : context_(ssl::context::tls_client), options_(options) {}
 
+namespace {
+
+// What makes two contexts the same: the options, and the CA file as it is now (a changed
+// file is read again), or the system's trust store as the environment names it.
+using ContextKey =
+    std::tuple<bool, bool, std::string, std::int64_t, std::uintmax_t, std::string, std::string>;
+
+ContextKey key_of(const TlsClientOptions& options) {
+  std::error_code ec;
+  std::int64_t modified = 0;
+  std::uintmax_t size = 0;
+  if (!options.ca_file.empty()) {
+    modified = std::filesystem::last_write_time(options.ca_file, ec).time_since_epoch().count();
+    size = std::filesystem::file_size(options.ca_file, ec);
+  }
+  return {options.verify, options.allow_expired,       options.ca_file,           modified,
+          size,           env_or("SSL_CERT_FILE", ""), env_or("SSL_CERT_DIR", "")};
+}
+
+std::mutex cache_mutex;
+std::map<ContextKey, std::shared_ptr<TlsClientContext>> cache;
+constexpr std::size_t cache_limit = 64;
+
+}  // namespace
+
 core::Outcome<std::shared_ptr<TlsClientContext>> TlsClientContext::create(
+    const TlsClientOptions& options) {
+  auto key = key_of(options);
+  {
+    std::lock_guard lock(cache_mutex);
+    if (auto found = cache.find(key); found != cache.end()) return found->second;
+  }
+  auto made = make(options);
+  if (!made) return made;
+  std::lock_guard lock(cache_mutex);
+  if (cache.size() >= cache_limit) cache.clear();  // settings that come and go: start over
+  cache.emplace(std::move(key), *made);
+  return made;
+}
+
+core::Outcome<std::shared_ptr<TlsClientContext>> TlsClientContext::make(
     const TlsClientOptions& options) {
   std::shared_ptr<TlsClientContext> tls(new TlsClientContext(options));
   auto& context = tls->context_;

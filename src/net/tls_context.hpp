@@ -23,7 +23,9 @@ struct TlsClientOptions {
 
 class TlsClientContext {
  public:
-  // Fails (phase "tls", kind config) when the CA file cannot be loaded.
+  // Fails (phase "tls", kind config) when the CA file cannot be loaded. Probes with the
+  // same options share one context (and one copy of the CAs) while the CA file stays the
+  // same: the daemon plans thousands of checks and a /probe per scrape.
   static core::Outcome<std::shared_ptr<TlsClientContext>> create(const TlsClientOptions& options);
 
   boost::asio::ssl::context& native() { return context_; }
@@ -31,6 +33,7 @@ class TlsClientContext {
 
  private:
   explicit TlsClientContext(const TlsClientOptions& options);
+  static core::Outcome<std::shared_ptr<TlsClientContext>> make(const TlsClientOptions& options);
   boost::asio::ssl::context context_;
   TlsClientOptions options_;
 };
