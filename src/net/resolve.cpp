@@ -9,6 +9,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -71,6 +74,58 @@ std::vector<tcp::endpoint> lookup_blocking(const std::string& host, std::uint16_
   return endpoints;
 }
 
+// Threads for getaddrinfo(), which blocks: kept between lookups (a daemon resolves at
+// every probe, and a thread per lookup cost a clone and its stack each time), more started
+// while all are busy (a name that hangs must not hold up the others), and an idle one
+// ends after a while. The pool is never destroyed: workers may still wait in it while the
+// process exits.
+class LookupPool {
+ public:
+  static LookupPool& instance() {
+    static auto* pool = new LookupPool();  // NOLINT(cppcoreguidelines-owning-memory)
+    return *pool;
+  }
+  void submit(std::function<void()> job) {
+    std::unique_lock lock(mutex_);
+    jobs_.push_back(std::move(job));
+    if (idle_ > 0) {
+      lock.unlock();
+      wake_.notify_one();
+      return;
+    }
+    if (threads_ >= max_threads) return;  // queued: the next free worker takes it
+    ++threads_;
+    lock.unlock();
+    std::thread([this] { work(); }).detach();
+  }
+
+ private:
+  static constexpr int max_threads = 256;
+  static constexpr auto idle_limit = std::chrono::seconds(30);
+
+  void work() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      ++idle_;
+      bool woke = wake_.wait_for(lock, idle_limit, [this] { return !jobs_.empty(); });
+      --idle_;
+      if (!woke) break;
+      auto job = std::move(jobs_.front());
+      jobs_.pop_front();
+      lock.unlock();
+      job();
+      lock.lock();
+    }
+    --threads_;
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> jobs_;
+  int threads_ = 0;
+  int idle_ = 0;
+};
+
 }  // namespace
 
 bool is_ip_literal(std::string_view host) {
@@ -117,20 +172,21 @@ asio::awaitable<core::Outcome<std::vector<tcp::endpoint>>> resolve(std::string h
   lookup->wake.expires_at(deadline.at());
   auto gate = std::make_shared<Gate>(executor);
   int ai_family = address_family(family);
-  std::thread([gate, waiter = std::weak_ptr<Lookup>(lookup), host, port, ai_family] {
-    int gai_error = 0;
-    auto endpoints = lookup_blocking(host, port, ai_family, gai_error);
-    std::lock_guard lock(gate->mutex);
-    if (gate->closed) return;
-    asio::post(gate->executor, [waiter, gai_error, endpoints = std::move(endpoints)]() mutable {
-      auto still_waiting = waiter.lock();
-      if (!still_waiting) return;
-      still_waiting->done = true;
-      still_waiting->gai_error = gai_error;
-      still_waiting->endpoints = std::move(endpoints);
-      still_waiting->wake.cancel();
-    });
-  }).detach();
+  LookupPool::instance().submit(
+      [gate, waiter = std::weak_ptr<Lookup>(lookup), host, port, ai_family] {
+        int gai_error = 0;
+        auto endpoints = lookup_blocking(host, port, ai_family, gai_error);
+        std::lock_guard lock(gate->mutex);
+        if (gate->closed) return;
+        asio::post(gate->executor, [waiter, gai_error, endpoints = std::move(endpoints)]() mutable {
+          auto still_waiting = waiter.lock();
+          if (!still_waiting) return;
+          still_waiting->done = true;
+          still_waiting->gai_error = gai_error;
+          still_waiting->endpoints = std::move(endpoints);
+          still_waiting->wake.cancel();
+        });
+      });
 
   co_await lookup->wake.async_wait(asio::as_tuple(asio::use_awaitable));
   {
