@@ -29,7 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# shellcheck source=expect.sh
+# shellcheck source=tests/daemon/expect.sh
 . "$here/expect.sh"
 
 lab up || { echo "notify_test: the lab does not start" >&2; exit 1; }
@@ -77,6 +77,7 @@ $dead
     args: [-H, 127.0.0.1, -p, "1", -t, "1"]
     passive: true
 notifications:
+  renotify: 6s
   webhooks:
     - url: $hook/hook
       bearer_token_file: $work/token
@@ -133,6 +134,7 @@ expect "/metrics counts the deliveries" \
   sh -c "curl -sf '$base_a/metrics' | grep -q '^mailprobe_notifications_total{channel=\"webhook\",result=\"sent\"} [1-9]'"
 sleep $((2 * interval + retry))
 expect "told once, not at every result" test "$(count "problem dead CRITICAL lab-a /hook")" = 1
+expect "reminded while it lasts (renotify 6 s)" has_event "reminder dead CRITICAL lab-a /hook"
 expect "a passive check is never notified" test "$(count "dead passive")" = 0
 
 # A restart must not repeat what was told.

@@ -24,7 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# shellcheck source=expect.sh
+# shellcheck source=tests/daemon/expect.sh
 . "$(dirname "${BASH_SOURCE[0]}")/expect.sh"
 
 cat >"$work/mailprobe.yaml" <<YAML

@@ -22,7 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# shellcheck source=expect.sh
+# shellcheck source=tests/daemon/expect.sh
 . "$(dirname "${BASH_SOURCE[0]}")/expect.sh"
 
 closed_port=1
