@@ -166,10 +166,13 @@ describe('dashboard', { timeout: 30000 }, () => {
     const passive = await page.$$eval('#checks tbody tr', (trs) => trs.filter((tr) =>
       tr.querySelector('.tag')?.textContent === 'passive').map((tr) => tr.querySelector('button').textContent));
     assert.deepEqual(passive, ['edge queue', 'mailstore license']);
+    const notified = await page.$$eval('#checks tbody tr', (trs) => trs.filter((tr) =>
+      tr.querySelector('.tag.notified')).map((tr) => tr.querySelector('button').textContent));
+    assert.deepEqual(notified, ['mx']);
   });
 
   it('shows since, last run and labels', async () => {
-    const byName = Object.fromEntries((await rows('#checks')).map((r) => [r[1].replace(/passive$/, ''), r]));
+    const byName = Object.fromEntries((await rows('#checks')).map((r) => [r[1].replace(/(passive|notified)$/, ''), r]));
     assert.equal(byName.mx[3], '22 min'); // since 11:37:10, data generated 12:00:00
     assert.equal(byName.submission[3], '2 d 3 h');
     assert.equal(byName['new-imap'][3], '—');
