@@ -189,22 +189,16 @@ void Notifier::dispatch(const Event& event) {
   if (!config->webhooks.empty()) {
     auto body = event_json(event);
     for (const auto& webhook : config->webhooks) {
-      asio::co_spawn(
-          executor_,
-          deliver("webhook", webhook.url,
-                  [this, config, &webhook, body]() { return send_webhook(webhook, body); }),
-          asio::detached);
+      enqueue({"webhook", webhook.url, event.check,
+               [this, config, &webhook, body]() { return send_webhook(webhook, body); }});
     }
   }
   if (!config->commands.empty()) {
     auto environment = event_environment(event);
     for (const auto& command : config->commands) {
-      asio::co_spawn(executor_,
-                     deliver("command", command.argv.front(),
-                             [this, config, &command, environment]() {
-                               return send_command(command, environment);
-                             }),
-                     asio::detached);
+      enqueue(
+          {"command", command.argv.front(), event.check,
+           [this, config, &command, environment]() { return send_command(command, environment); }});
     }
   }
   if (const auto& email = config->email) {
@@ -214,44 +208,55 @@ void Notifier::dispatch(const Event& event) {
               std::to_string(++sequence_) + "." + std::to_string(random()) + "@" + domain + ">";
     auto message = event_email(event, email->from, email->to, id);
     for (const auto& to : email->to) {
-      asio::co_spawn(executor_,
-                     deliver("email", to,
-                             [this, config, &email, to, message]() {
-                               return send_email(*email, to, message);
-                             }),
-                     asio::detached);
+      enqueue({"email", to, event.check,
+               [this, config, &email, to, message]() { return send_email(*email, to, message); }});
     }
   }
 }
 
-asio::awaitable<void> Notifier::deliver(std::string channel, std::string destination,
-                                        std::function<asio::awaitable<core::Status>()> attempt) {
+void Notifier::enqueue(Delivery delivery) {
+  auto key = delivery.channel + "\n" + delivery.destination + "\n" + delivery.check;
+  auto& queue = queues_[key];
+  queue.push_back(std::move(delivery));
   ++in_flight_;
+  if (queue.size() == 1) asio::co_spawn(executor_, drain(std::move(key)), asio::detached);
+}
+
+asio::awaitable<void> Notifier::drain(std::string key) {
+  // Only this coroutine removes the key, so the queue stays where it is while it waits.
+  auto& queue = queues_[key];
+  while (!queue.empty()) {
+    co_await deliver(queue.front());
+    queue.pop_front();
+    --in_flight_;
+  }
+  queues_.erase(key);
+}
+
+asio::awaitable<bool> Notifier::deliver(const Delivery& delivery) {
   asio::steady_timer pause(executor_);
   const auto& delays = retry_delays();
-  std::string last_error;
   bool sent = false;
   for (std::size_t i = 0; i < delays.size() && !sent; ++i) {
     if (delays[i].count() > 0) {
       pause.expires_after(delays[i]);
       co_await pause.async_wait(use_tuple);
     }
-    auto status = co_await attempt();
+    auto status = co_await delivery.attempt();
     if (status) {
       sent = true;
     } else {
-      last_error = status.failure().message;
       std::string line = "notify: ";
-      line += channel;
-      line += " " + destination + ": attempt " + std::to_string(i + 1);
+      line += delivery.channel;
+      line += " " + delivery.destination + ": attempt " + std::to_string(i + 1);
       line += " of " + std::to_string(delays.size());
-      line += " failed: " + last_error;
+      line += " failed: " + status.failure().message;
       log(line);
     }
   }
-  ++counts_[{channel, sent ? "sent" : "failed"}];
-  if (sent) log("notify: " + channel + " " + destination + ": sent");
-  --in_flight_;
+  ++counts_[{delivery.channel, sent ? "sent" : "failed"}];
+  if (sent) log("notify: " + delivery.channel + " " + delivery.destination + ": sent");
+  co_return sent;
 }
 
 asio::awaitable<core::Status> Notifier::send_webhook(const WebhookConfig& webhook,

@@ -8,6 +8,8 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -58,8 +60,18 @@ class Notifier {
   asio::awaitable<Agreement> agreement(const Seen& seen, bool own_down);
   asio::awaitable<std::optional<PeerView>> peer_view(const PeerConfig& peer);
   void dispatch(const Event& event);
-  asio::awaitable<void> deliver(std::string channel, std::string destination,
-                                std::function<asio::awaitable<core::Status>()> attempt);
+  // One event for one destination, tried until sent or out of retries.
+  struct Delivery {
+    std::string channel;  // "webhook", "command", "email"
+    std::string destination;
+    std::string check;
+    std::function<asio::awaitable<core::Status>()> attempt;
+  };
+  // Deliveries to one destination about one check go out in order: a recovery never
+  // overtakes its problem while that is being retried.
+  void enqueue(Delivery delivery);
+  asio::awaitable<void> drain(std::string key);
+  asio::awaitable<bool> deliver(const Delivery& delivery);
   asio::awaitable<core::Status> send_webhook(const WebhookConfig& webhook, std::string body);
   asio::awaitable<core::Status> send_command(const CommandConfig& command,
                                              std::vector<std::string> environment);
@@ -78,7 +90,8 @@ class Notifier {
   std::map<std::string, Notified> notified_;
   std::set<std::string> evaluating_;  // one evaluation per check at a time
   std::map<std::string, CachedView> peer_cache_;
-  std::map<std::string, bool> peer_failing_;  // for logging a peer's trouble once
+  std::map<std::string, bool> peer_failing_;            // for logging a peer's trouble once
+  std::map<std::string, std::deque<Delivery>> queues_;  // by channel, destination and check
   NotificationCounts counts_;
   int in_flight_ = 0;
   std::uint64_t sequence_ = 0;  // for Message-IDs

@@ -82,6 +82,8 @@ notifications:
     - url: $hook/hook
       bearer_token_file: $work/token
     - url: $hook/flaky
+    - url: $hook/slow
+      timeout: 15s
   commands:
     - command: [$work/notify-command]
   email:
@@ -162,6 +164,10 @@ echo "#    told $(awk -v a="${told_at:-0}" -v b="$stopped_at" 'BEGIN { printf "%
 lab up >/dev/null || fail "the lab comes back"
 expect "its return is notified as a recovery" wait_for $((interval + 5)) has_event "recovery imap OK lab-a /hook"
 expect "the command hears of the recovery too" wait_for 10 grep -q "^recovery imap OK lab-a store$" "$work/commands.log"
+# The slow webhook holds the problem 8 s: the recovery, ready meanwhile, waits its turn.
+expect "a webhook gets the recovery after the problem it is slow to take" \
+  wait_for 20 has_event "recovery imap OK lab-a /slow"
+expect "in that order" test "$(events | grep ' imap .* /slow$' | cut -d' ' -f1 | paste -sd,)" = "problem,recovery"
 stop a
 
 # Two locations, quorum 2, asking each other over HTTPS with basic auth: "both" fails at

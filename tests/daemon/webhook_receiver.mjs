@@ -1,6 +1,8 @@
 // A webhook receiver for the notification tests: appends every request as one JSON line
 // ({time, path, authorization, body}) to OUT_FILE and writes its port to PORT_FILE.
-// Requests to a path starting with /flaky get a 500 the first time, to test retries.
+// Requests to a path starting with /flaky get a 500 the first time, to test retries; the
+// first request about each check to a path starting with /slow is answered (and written)
+// only after 8 s, to test that later events wait for it.
 //
 //   node webhook_receiver.mjs PORT_FILE OUT_FILE
 import { appendFileSync, writeFileSync } from "node:fs";
@@ -12,6 +14,7 @@ if (!portFile || !outFile) {
   process.exit(2);
 }
 const failedOnce = new Set();
+const heldOnce = new Set();
 const server = createServer((request, response) => {
   let body = "";
   request.setEncoding("utf8");
@@ -25,6 +28,9 @@ const server = createServer((request, response) => {
       response.writeHead(500).end("try again\n");
       return;
     }
+    const check = (() => { try { return JSON.parse(body).check; } catch { return ""; } })();
+    const hold = request.url.startsWith("/slow") && !heldOnce.has(check);
+    heldOnce.add(check);
     const line = {
       time: Date.now() / 1000,
       path: request.url,
@@ -32,8 +38,11 @@ const server = createServer((request, response) => {
       content_type: request.headers["content-type"] ?? null,
       body: (() => { try { return JSON.parse(body); } catch { return body; } })(),
     };
-    appendFileSync(outFile, JSON.stringify(line) + "\n");
-    response.writeHead(204).end();
+    const answer = () => {
+      appendFileSync(outFile, JSON.stringify(line) + "\n");
+      response.writeHead(204).end();
+    };
+    if (hold) setTimeout(answer, 8000); else answer();
   });
 });
 server.listen(0, "127.0.0.1", () => writeFileSync(portFile, String(server.address().port)));
