@@ -46,7 +46,7 @@ run $bin/check_mail_roundtrip "${roundtrip[@]}" --to "$LAB_REFLECTOR" --reflecto
 
 # The daemon on the example configuration, adjusted if the lab is not at its defaults.
 config=examples/lab.yaml
-if [ "$LAB_DIR" != /tmp/mailprobe-lab ] || [ "${MAILPROBE_LAB_PORT_BASE:-42000}" != 42000 ]; then
+if [ "$LAB_DIR" != /tmp/mailprobe-lab ] || [ "${MAILPROBE_LAB_PORT_BASE:-20000}" != 20000 ]; then
   config=$LAB_DIR/mailprobe.yaml
   tests/lab/lab daemon-config >"$config"
 fi

@@ -139,7 +139,9 @@ void History::flush() {
 }
 
 void History::run() {
-  auto last_prune = std::chrono::steady_clock::time_point{};
+  // Empty until the first prune, which runs at start: the steady clock's epoch is the
+  // machine's boot, so "long ago" would not be long ago on a machine that just booted.
+  std::optional<std::chrono::steady_clock::time_point> last_prune;
   for (;;) {
     std::vector<Entry> batch;
     {
@@ -154,7 +156,7 @@ void History::run() {
     if (!batch.empty()) write(batch);
     // Retention, once an hour (and at start).
     auto now = std::chrono::steady_clock::now();
-    if (now - last_prune > std::chrono::hours(1)) {
+    if (!last_prune || now - *last_prune > std::chrono::hours(1)) {
       last_prune = now;
       prune();
     }
@@ -181,7 +183,7 @@ void History::note_failure(int rc, const char* what) {
   write_errors_.fetch_add(1);
   // Once a minute at most: a full disk must not flood the log.
   auto now = std::chrono::steady_clock::now();
-  if (now - last_error_log_ > std::chrono::minutes(1)) {
+  if (!last_error_log_ || now - *last_error_log_ > std::chrono::minutes(1)) {
     last_error_log_ = now;
     log("history: " + std::string(what) + ": " + sqlite3_errmsg(writer_db_.get()));
   }

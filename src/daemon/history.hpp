@@ -115,7 +115,8 @@ class History {
   std::uint64_t written_count_ = 0;
   bool stopping_ = false;
   std::atomic<std::uint64_t> write_errors_{0};
-  std::chrono::steady_clock::time_point last_error_log_{};  // writer thread only
+  // Empty until the first error is logged (writer thread only).
+  std::optional<std::chrono::steady_clock::time_point> last_error_log_;
   std::thread thread_;
 };
 
