@@ -16,8 +16,10 @@
 #
 #   bench/daemon_scale.sh MAILPROBE_BIN LAB_ENV [SECONDS]
 #
-# SECONDS is the measurement window of each throughput run (default 30); the whole run
-# takes about 3 * (SECONDS + 10) + 60 seconds. Environment (all optional):
+# SECONDS is the measurement window of each throughput run (default 20); the three runs
+# are repeated in ROUNDS rounds, each in another order, and the whole takes about
+# 3 * ROUNDS * (SECONDS + 8) + 60 seconds. Environment (all optional):
+#   DAEMON_SCALE_ROUNDS=3       rounds of the three throughput runs
 #   DAEMON_SCALE_CHECKS=200     scheduled checks in the throughput phase
 #   DAEMON_SCALE_INTERVAL=5     their interval in seconds: the rate is CHECKS / INTERVAL
 #   DAEMON_SCALE_CONCURRENT=1000  probes in flight in the concurrency phase
@@ -29,7 +31,8 @@ set -euo pipefail
 usage="usage: daemon_scale.sh MAILPROBE_BIN LAB_ENV [SECONDS]"
 bin=${1:?$usage}
 lab_env=${2:?$usage}
-seconds=${3:-30}
+seconds=${3:-20}
+rounds=${DAEMON_SCALE_ROUNDS:-3}
 checks=${DAEMON_SCALE_CHECKS:-200}
 interval=${DAEMON_SCALE_INTERVAL:-5}
 concurrent=${DAEMON_SCALE_CONCURRENT:-1000}
@@ -49,7 +52,7 @@ bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 # shellcheck disable=SC1090
 source "$lab_env"
 [[ -n ${LAB_SMTP_PORT:-} && -r ${LAB_CA_FILE:-} ]] || die "$lab_env lacks LAB_SMTP_PORT or LAB_CA_FILE"
-for n in "$seconds" "$checks" "$interval" "$concurrent" "$hold"; do
+for n in "$seconds" "$rounds" "$checks" "$interval" "$concurrent" "$hold"; do
   [[ $n =~ ^[1-9][0-9]*$ ]] || die "'$n' is not a positive whole number"
 done
 ((interval >= 2)) || die "DAEMON_SCALE_INTERVAL must be at least 2 (the check's timeout must be shorter)"
@@ -273,7 +276,7 @@ echo
 
 # --- 1. throughput against Postfix --------------------------------------------------------
 
-echo "1. Throughput: $rate STARTTLS probes/s against Postfix on 127.0.0.1:$LAB_SMTP_PORT, ${seconds} s window each"
+echo "1. Throughput: $rate STARTTLS probes/s against Postfix on 127.0.0.1:$LAB_SMTP_PORT, $rounds rounds of a ${seconds} s window each"
 
 # 1a. Scheduled checks: N checks every INTERVAL seconds; a failure is retested on the same
 # interval, so the rate stays the same whatever happens.
@@ -287,24 +290,28 @@ echo "1. Throughput: $rate STARTTLS probes/s against Postfix on 127.0.0.1:$LAB_S
     echo "  - {name: smtp-$i, plugin: check_smtp, args: [-H, localhost, -p, \"$LAB_SMTP_PORT\", -S, --ca-file, \"$LAB_CA_FILE\", -t, \"$timeout\"]}"
   done
 } >"$work/scheduled.yaml"
-start_daemon "$work/scheduled.yaml" "$work/scheduled.log"
-sleep "$warm_sched"
-t0=$(now_ms) c0=$(cpu_ticks "$daemon_pid")
-read -r runs0 fails0 < <(daemon_counts "$daemon_port")
-sleep "$seconds"
-t1=$(now_ms) c1=$(cpu_ticks "$daemon_pid")
-read -r runs1 fails1 < <(daemon_counts "$daemon_port")
-hwm=$(mem_kb "$daemon_pid" VmHWM)
-surprises=$(daemon_surprises "$work/scheduled.log" "$(wc -l <"$work/scheduled.log")")
-if ((fails1 > fails0)); then
-  # Which failures: the distinct headlines of the checks that are not OK now.
-  curl -sf "http://127.0.0.1:$daemon_port/api/v1/checks" |
-    jq -r '.checks[] | select(.state != "OK" and .state != "PENDING") | .summary' |
-    sort | uniq -c | sort -rn | head -n 3 | sed 's/^/   scheduled failure: /' || true
-fi
-stop "$daemon_pid"
-row mailprobe "scheduled ($checks checks)" $((runs1 - runs0)) $((t1 - t0)) $((c1 - c0)) "$hwm" $((fails1 - fails0))
-[[ -z $surprises ]] || echo "   daemon log (scheduled): $surprises"
+run_scheduled() { # -> a row
+  local t0 t1 c0 c1 runs0 fails0 runs1 fails1 hwm surprises
+  rm -f "$work"/scheduled.sqlite*
+  start_daemon "$work/scheduled.yaml" "$work/scheduled.log"
+  sleep "$warm_sched"
+  t0=$(now_ms) c0=$(cpu_ticks "$daemon_pid")
+  read -r runs0 fails0 < <(daemon_counts "$daemon_port")
+  sleep "$seconds"
+  t1=$(now_ms) c1=$(cpu_ticks "$daemon_pid")
+  read -r runs1 fails1 < <(daemon_counts "$daemon_port")
+  hwm=$(mem_kb "$daemon_pid" VmHWM)
+  surprises=$(daemon_surprises "$work/scheduled.log" "$(wc -l <"$work/scheduled.log")")
+  if ((fails1 > fails0)); then
+    # Which failures: the distinct headlines of the checks that are not OK now.
+    curl -sf "http://127.0.0.1:$daemon_port/api/v1/checks" |
+      jq -r '.checks[] | select(.state != "OK" and .state != "PENDING") | .summary' |
+      sort | uniq -c | sort -rn | head -n 3 | sed 's/^/   scheduled failure: /' >&2 || true
+  fi
+  stop "$daemon_pid"
+  [[ -z $surprises ]] || echo "   daemon log (scheduled): $surprises" >&2
+  row mailprobe "scheduled ($checks checks)" $((runs1 - runs0)) $((t1 - t0)) $((c1 - c0)) "$hwm" $((fails1 - fails0))
+}
 
 # 1b/1c. /probe over HTTP at the same rate, open loop, keep-alive as Prometheus scrapes.
 http_run() { # tool, pid, url
@@ -320,42 +327,83 @@ http_run() { # tool, pid, url
 }
 
 probe_daemon_config "$work/probe.yaml" 256
-start_daemon "$work/probe.yaml" "$work/probe.log"
-read -r n ms ticks fails < <(http_run mailprobe-probe "$daemon_pid" \
-  "http://127.0.0.1:$daemon_port/probe?module=smtp_starttls&target=localhost:$LAB_SMTP_PORT")
-[[ -n $n ]] || die "http_load.mjs failed against mailprobe /probe"
-hwm=$(mem_kb "$daemon_pid" VmHWM)
-surprises=$(daemon_surprises "$work/probe.log" "$(wc -l <"$work/probe.log")")
-stop "$daemon_pid"
-row mailprobe "/probe" "$n" "$ms" "$ticks" "$hwm" "$fails"
-[[ -z $surprises ]] || echo "   daemon log (/probe): $surprises"
+run_probe() { # -> a row
+  local n ms ticks fails hwm surprises
+  rm -f "$work"/probe.sqlite*
+  start_daemon "$work/probe.yaml" "$work/probe.log"
+  read -r n ms ticks fails < <(http_run mailprobe-probe "$daemon_pid" \
+    "http://127.0.0.1:$daemon_port/probe?module=smtp_starttls&target=localhost:$LAB_SMTP_PORT")
+  [[ -n $n ]] || die "http_load.mjs failed against mailprobe /probe"
+  hwm=$(mem_kb "$daemon_pid" VmHWM)
+  surprises=$(daemon_surprises "$work/probe.log" "$(wc -l <"$work/probe.log")")
+  stop "$daemon_pid"
+  [[ -z $surprises ]] || echo "   daemon log (/probe): $surprises" >&2
+  row mailprobe "/probe" "$n" "$ms" "$ticks" "$hwm" "$fails"
+}
 
-start_blackbox "$work/blackbox.log"
-read -r n ms ticks fails < <(http_run blackbox-probe "$blackbox_pid" \
-  "http://127.0.0.1:$blackbox_port/probe?module=smtp_starttls&target=localhost:$LAB_SMTP_PORT")
-[[ -n $n ]] || die "http_load.mjs failed against blackbox_exporter /probe"
-hwm=$(mem_kb "$blackbox_pid" VmHWM)
-stop "$blackbox_pid"
-row blackbox_exporter "/probe" "$n" "$ms" "$ticks" "$hwm" "$fails"
+run_blackbox() { # -> a row
+  local n ms ticks fails hwm
+  start_blackbox "$work/blackbox.log"
+  read -r n ms ticks fails < <(http_run blackbox-probe "$blackbox_pid" \
+    "http://127.0.0.1:$blackbox_port/probe?module=smtp_starttls&target=localhost:$LAB_SMTP_PORT")
+  [[ -n $n ]] || die "http_load.mjs failed against blackbox_exporter /probe"
+  hwm=$(mem_kb "$blackbox_pid" VmHWM)
+  stop "$blackbox_pid"
+  row blackbox_exporter "/probe" "$n" "$ms" "$ticks" "$hwm" "$fails"
+}
 
+# The three in turn, each round in another order: a machine whose speed drifts (other
+# guests on the host, CPU frequency) then weighs on all three alike.
+runs=(run_scheduled run_probe run_blackbox)
+for ((round = 0; round < rounds; round++)); do
+  for ((i = 0; i < 3; i++)); do
+    "${runs[(i + round) % 3]}"
+  done
+done
+
+# Sums over the rounds per tool and mode; CPU per probe from the sums.
 echo
 printf '%-18s %-22s %7s %9s %13s %12s %9s\n' tool mode probes probes/s "CPU s/1000" "peak RSS MB" failures
-for r in "${rows[@]}"; do
-  IFS='|' read -r tool mode n ms ticks hwm fails <<<"$r"
+modes=("mailprobe|scheduled ($checks checks)" "mailprobe|/probe" "blackbox_exporter|/probe")
+declare -A per_probe
+rows_of() { # tool|mode: the rows of that run, one per round
+  local r
+  for r in "${rows[@]}"; do
+    if [[ $r == "$1|"* ]]; then echo "$r"; fi
+  done
+}
+for m in "${modes[@]}"; do
+  total=$(rows_of "$m" | awk -F'|' '
+    { n += $3; ms += $4; t += $5; if ($6 > hwm) hwm = $6; f += $7 }
+    END { printf "%d|%d|%d|%d|%d", n, ms, t, hwm, f }')
+  IFS='|' read -r n ms ticks hwm fails <<<"$total"
+  IFS='|' read -r tool mode <<<"$m"
   awk -v tool="$tool" -v mode="$mode" -v n="$n" -v ms="$ms" -v t="$ticks" -v tck="$clk_tck" \
     -v hwm="$hwm" -v f="$fails" 'BEGIN {
       printf "%-18s %-22s %7d %9.1f %13s %12.1f %9d\n", tool, mode, n, n / (ms / 1000),
         n ? sprintf("%.2f", t / tck / n * 1000) : "-", hwm / 1024, f }'
+  per_probe[$m]=$(awk -v n="$n" -v t="$ticks" 'BEGIN { print n ? t / n : 0 }')
 done
-# CPU per probe of blackbox_exporter divided by mailprobe's (the target is 2 or more).
-per_probe() { IFS='|' read -r _ _ n _ ticks _ _ <<<"${rows[$1]}"; awk -v n="$n" -v t="$ticks" 'BEGIN { print n ? t / n : 0 }'; }
-bb=$(per_probe 2)
-for i in 0 1; do
-  IFS='|' read -r _ mode _ <<<"${rows[$i]}"
-  awk -v bb="$bb" -v mp="$(per_probe "$i")" -v mode="$mode" 'BEGIN {
+# CPU per probe of blackbox_exporter divided by mailprobe's (the target is 2 or more), over
+# all rounds and per round (the spread says how far the machine's noise reaches).
+round_ratios() { # mode of mailprobe -> "r1 r2 r3"
+  local i bbs mps out=()
+  mapfile -t bbs < <(rows_of "blackbox_exporter|/probe")
+  mapfile -t mps < <(rows_of "mailprobe|$1")
+  for ((i = 0; i < rounds; i++)); do
+    out+=("$(awk -v bb="${bbs[i]}" -v mp="${mps[i]}" 'BEGIN {
+      split(bb, b, "|"); split(mp, m, "|")
+      printf "%.2f", (m[5] && b[3] && m[3]) ? (b[5] / b[3]) / (m[5] / m[3]) : 0 }')")
+  done
+  echo "${out[*]}"
+}
+for m in "${modes[@]:0:2}"; do
+  IFS='|' read -r _ mode <<<"$m"
+  awk -v bb="${per_probe["blackbox_exporter|/probe"]}" -v mp="${per_probe[$m]}" -v mode="$mode" \
+    -v rounds="$(round_ratios "$mode")" 'BEGIN {
     r = mp ? bb / mp : 0
-    printf "CPU per probe, blackbox_exporter / mailprobe %s: %.2f (target 2: %s)\n",
-      mode, r, (r >= 2 ? "met" : "not met") }'
+    printf "CPU per probe, blackbox_exporter / mailprobe %s: %.2f (target 2: %s; per round: %s)\n",
+      mode, r, (r >= 2 ? "met" : "not met"), rounds }'
 done
 
 # --- 2. concurrency: CONCURRENT TLS sessions at once ------------------------------------------

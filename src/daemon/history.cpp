@@ -1,5 +1,6 @@
 #include "daemon/history.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
@@ -59,6 +60,9 @@ std::string column_text(sqlite3_stmt* statement, int column) {
 core::State state_of(int value) {
   return value >= 0 && value <= 3 ? static_cast<core::State>(value) : core::State::unknown;
 }
+
+// How long the writer waits for more results before it commits what it has.
+constexpr auto batch_window = std::chrono::milliseconds(100);
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -124,36 +128,72 @@ void History::set_notified(const std::string& check, std::optional<NotifiedRow> 
 }
 
 void History::enqueue(Entry entry) {
+  bool wake = false;
   {
     std::lock_guard lock(mutex_);
+    // The writer waits for a first entry, then for the batch window to end: it is woken
+    // for the first one, and for what is notified, which is written at once (a restart
+    // must not repeat a notification).
+    wake = queue_.empty() || !entry.notified_check.empty();
+    if (!entry.notified_check.empty()) urgent_ = true;
     queue_.push_back(std::move(entry));
     ++queued_;
   }
-  wake_.notify_one();
+  if (wake) wake_.notify_one();
 }
 
 void History::flush() {
   std::unique_lock lock(mutex_);
   auto target = queued_;
+  flush_target_ = std::max(flush_target_, target);
+  wake_.notify_one();
   written_.wait(lock, [&] { return written_count_ >= target; });
 }
+
+struct History::WriterStatements {
+  Statement insert_result;
+  Statement insert_change;
+  Statement upsert_notified;
+  Statement delete_notified;
+
+  explicit WriterStatements(sqlite3* db)
+      : insert_result(prepare(db,
+                              "INSERT INTO results (check_name, time_ms, state, hard, attempt, "
+                              "headline, duration, metrics) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")),
+        insert_change(prepare(db,
+                              "INSERT INTO changes (check_name, time_ms, from_state, to_state, "
+                              "hard, headline) VALUES (?, ?, ?, ?, ?, ?)")),
+        upsert_notified(prepare(db,
+                                "INSERT OR REPLACE INTO notified (check_name, state, first_ms, "
+                                "last_ms) VALUES (?, ?, ?, ?)")),
+        delete_notified(prepare(db, "DELETE FROM notified WHERE check_name = ?")) {}
+};
 
 void History::run() {
   // Empty until the first prune, which runs at start: the steady clock's epoch is the
   // machine's boot, so "long ago" would not be long ago on a machine that just booted.
   std::optional<std::chrono::steady_clock::time_point> last_prune;
+  // Prepared once: compiling the four statements for every batch cost more than writing.
+  WriterStatements statements(writer_db_.get());
   for (;;) {
     std::vector<Entry> batch;
     {
       std::unique_lock lock(mutex_);
       wake_.wait_for(lock, std::chrono::minutes(1), [&] { return stopping_ || !queue_.empty(); });
+      // Group commit: what arrives within batch_window goes into one transaction. A
+      // transaction per result cost more (its WAL write and the wake-ups) than its rows.
+      if (!queue_.empty()) {
+        wake_.wait_for(lock, batch_window,
+                       [&] { return stopping_ || urgent_ || flush_target_ > written_count_; });
+      }
+      urgent_ = false;
       while (!queue_.empty()) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
       if (batch.empty() && stopping_) return;
     }
-    if (!batch.empty()) write(batch);
+    if (!batch.empty()) write(batch, statements);
     // Retention, once an hour (and at start).
     auto now = std::chrono::steady_clock::now();
     if (!last_prune || now - *last_prune > std::chrono::hours(1)) {
@@ -189,23 +229,12 @@ void History::note_failure(int rc, const char* what) {
   }
 }
 
-void History::write(const std::vector<Entry>& batch) {
+void History::write(const std::vector<Entry>& batch, WriterStatements& statements) {
   auto* db = writer_db_.get();
   note_failure(sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr), "cannot begin a transaction");
-  auto insert_result = prepare(db,
-                               "INSERT INTO results (check_name, time_ms, state, hard, attempt, "
-                               "headline, duration, metrics) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-  auto insert_change = prepare(db,
-                               "INSERT INTO changes (check_name, time_ms, from_state, to_state, "
-                               "hard, headline) VALUES (?, ?, ?, ?, ?, ?)");
-  auto upsert_notified = prepare(db,
-                                 "INSERT OR REPLACE INTO notified (check_name, state, first_ms, "
-                                 "last_ms) VALUES (?, ?, ?, ?)");
-  auto delete_notified = prepare(db, "DELETE FROM notified WHERE check_name = ?");
   for (const auto& entry : batch) {
     if (const auto& result = entry.result) {
-      auto* s = insert_result.get();
-      sqlite3_reset(s);
+      auto* s = statements.insert_result.get();
       sqlite3_bind_text(s, 1, result->check.c_str(), -1, SQLITE_TRANSIENT);
       sqlite3_bind_int64(s, 2, result->time_ms);
       sqlite3_bind_int(s, 3, static_cast<int>(result->state));
@@ -215,10 +244,10 @@ void History::write(const std::vector<Entry>& batch) {
       sqlite3_bind_double(s, 7, result->duration_seconds);
       sqlite3_bind_text(s, 8, result->metrics_json.c_str(), -1, SQLITE_TRANSIENT);
       note_failure(sqlite3_step(s), "cannot store a result");
+      sqlite3_reset(s);  // holds nothing until its next use
     }
     if (const auto& change = entry.change) {
-      auto* c = insert_change.get();
-      sqlite3_reset(c);
+      auto* c = statements.insert_change.get();
       sqlite3_bind_text(c, 1, change->check.c_str(), -1, SQLITE_TRANSIENT);
       sqlite3_bind_int64(c, 2, change->time_ms);
       sqlite3_bind_int(c, 3, static_cast<int>(change->from));
@@ -226,21 +255,22 @@ void History::write(const std::vector<Entry>& batch) {
       sqlite3_bind_int(c, 5, change->type == StateType::hard ? 1 : 0);
       sqlite3_bind_text(c, 6, change->headline.c_str(), -1, SQLITE_TRANSIENT);
       note_failure(sqlite3_step(c), "cannot store a state change");
+      sqlite3_reset(c);  // holds nothing until its next use
     }
     if (entry.notified_check.empty()) continue;
     if (const auto& notified = entry.notified) {
-      auto* n = upsert_notified.get();
-      sqlite3_reset(n);
+      auto* n = statements.upsert_notified.get();
       sqlite3_bind_text(n, 1, entry.notified_check.c_str(), -1, SQLITE_TRANSIENT);
       sqlite3_bind_int(n, 2, static_cast<int>(notified->state));
       sqlite3_bind_int64(n, 3, notified->first_ms);
       sqlite3_bind_int64(n, 4, notified->last_ms);
       note_failure(sqlite3_step(n), "cannot store a notification");
+      sqlite3_reset(n);  // holds nothing until its next use
     } else {
-      auto* d = delete_notified.get();
-      sqlite3_reset(d);
+      auto* d = statements.delete_notified.get();
       sqlite3_bind_text(d, 1, entry.notified_check.c_str(), -1, SQLITE_TRANSIENT);
       note_failure(sqlite3_step(d), "cannot store a recovery notification");
+      sqlite3_reset(d);  // holds nothing until its next use
     }
   }
   if (sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {

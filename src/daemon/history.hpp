@@ -63,9 +63,11 @@ class History {
   History(const History&) = delete;
   History& operator=(const History&) = delete;
 
-  // Hands a result (and the state change it caused, if any) to the writer.
+  // Hands a result (and the state change it caused, if any) to the writer, which commits
+  // it within 0.1 s, together with whatever else arrived meanwhile.
   void record(ResultRow result, std::optional<ChangeRow> change);
-  // Hands over that `row.check` is notified (or, with nullopt, no longer) for the writer.
+  // Hands over that `row.check` is notified (or, with nullopt, no longer): committed at
+  // once.
   void set_notified(const std::string& check, std::optional<NotifiedRow> row);
   // Returns once everything handed over so far is committed (for shutdown and tests).
   void flush();
@@ -100,7 +102,9 @@ class History {
           std::int64_t retention_ms);
   void run();
   void enqueue(Entry entry);
-  void write(const std::vector<Entry>& batch);
+  // The writer's statements, prepared once by the writer thread.
+  struct WriterStatements;
+  void write(const std::vector<Entry>& batch, WriterStatements& statements);
   void prune();
   void note_failure(int rc, const char* what);  // counts and logs a failed write
 
@@ -114,6 +118,8 @@ class History {
   std::uint64_t queued_ = 0;  // guarded by mutex_
   std::uint64_t written_count_ = 0;
   bool stopping_ = false;
+  bool urgent_ = false;             // a notified row is queued: commit it without waiting
+  std::uint64_t flush_target_ = 0;  // flush() waits for this many entries: commit now
   std::atomic<std::uint64_t> write_errors_{0};
   // Empty until the first error is logged (writer thread only).
   std::optional<std::chrono::steady_clock::time_point> last_error_log_;

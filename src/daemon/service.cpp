@@ -21,6 +21,7 @@
 #include "daemon/notifier.hpp"
 #include "daemon/scheduler.hpp"
 #include "daemon/web_assets.hpp"
+#include "net/tls_library.hpp"
 
 namespace mailprobe::daemon {
 
@@ -40,6 +41,9 @@ std::string default_database(const std::string& config_path) {
 }  // namespace
 
 int serve(const ServeOptions& options) {
+  // Before the checks are planned (planning makes their TLS contexts): the daemon makes
+  // handshakes all day long.
+  if (!options.check_only) net::prefer_lean_tls_library();
   auto loaded = load_config(options.config_path);
   if (!loaded) {
     std::fprintf(stderr, "mailprobe serve: %s\n", loaded.failure().message.c_str());

@@ -229,6 +229,9 @@ asio::awaitable<core::Outcome<TlsFacts>> Connection::start_tls(TlsClientContext&
   SSL_set_fd(ssl, static_cast<int>(tcp_.socket().native_handle()));
   // OpenSSL's 16 KB read buffer is given back while a probe waits for the server.
   SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
+  // Whatever has arrived is read at once, not a record header and then its body: a third
+  // of the read calls. Every read starts with SSL_read, so nothing buffered waits unseen.
+  SSL_set_read_ahead(ssl, 1);
   if (!server_name.empty() && !is_ip_literal(server_name)) {
     // SSL_set_tlsext_host_name() is a macro with a C cast; this is what it expands to.
     SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,

@@ -10,6 +10,8 @@
 #include <mutex>
 #include <tuple>
 
+#include "net/tls_library.hpp"
+
 namespace mailprobe::net {
 
 namespace ssl = boost::asio::ssl;
@@ -19,6 +21,13 @@ namespace {
 std::string env_or(const char* name, const char* fallback) {
   const char* value = std::getenv(name);
   return value != nullptr && *value != '\0' ? value : fallback;
+}
+
+std::string openssl_error() {
+  auto code = ERR_get_error();
+  ERR_clear_error();
+  return boost::system::error_code(static_cast<int>(code), boost::asio::error::get_ssl_category())
+      .message();
 }
 
 bool same_file(const std::string& a, const std::string& b) {
@@ -56,15 +65,17 @@ core::Status load_system_cas(ssl::context& context) {
 
 }  // namespace
 
-TlsClientContext::TlsClientContext(const TlsClientOptions& options)
-    : context_(ssl::context::tls_client), options_(options) {}
+// Takes ownership of `native`.
+TlsClientContext::TlsClientContext(SSL_CTX* native, const TlsClientOptions& options)
+    : context_(native), options_(options) {}
 
 namespace {
 
 // What makes two contexts the same: the options, and the CA file as it is now (a changed
-// file is read again), or the system's trust store as the environment names it.
-using ContextKey =
-    std::tuple<bool, bool, std::string, std::int64_t, std::uintmax_t, std::string, std::string>;
+// file is read again), or the system's trust store as the environment names it; and the
+// library context they are made in.
+using ContextKey = std::tuple<bool, bool, std::string, std::int64_t, std::uintmax_t, std::string,
+                              std::string, OSSL_LIB_CTX*>;
 
 ContextKey key_of(const TlsClientOptions& options) {
   std::error_code ec;
@@ -74,8 +85,14 @@ ContextKey key_of(const TlsClientOptions& options) {
     modified = std::filesystem::last_write_time(options.ca_file, ec).time_since_epoch().count();
     size = std::filesystem::file_size(options.ca_file, ec);
   }
-  return {options.verify, options.allow_expired,       options.ca_file,           modified,
-          size,           env_or("SSL_CERT_FILE", ""), env_or("SSL_CERT_DIR", "")};
+  return {options.verify,
+          options.allow_expired,
+          options.ca_file,
+          modified,
+          size,
+          env_or("SSL_CERT_FILE", ""),
+          env_or("SSL_CERT_DIR", ""),
+          client_tls_library()};
 }
 
 std::mutex cache_mutex;
@@ -101,7 +118,12 @@ core::Outcome<std::shared_ptr<TlsClientContext>> TlsClientContext::create(
 
 core::Outcome<std::shared_ptr<TlsClientContext>> TlsClientContext::make(
     const TlsClientOptions& options) {
-  std::shared_ptr<TlsClientContext> tls(new TlsClientContext(options));
+  SSL_CTX* native = SSL_CTX_new_ex(client_tls_library(), nullptr, TLS_client_method());
+  if (native == nullptr) {
+    return core::Failure{"tls", core::FailureKind::config,
+                         "cannot create a TLS context: " + openssl_error()};
+  }
+  std::shared_ptr<TlsClientContext> tls(new TlsClientContext(native, options));
   auto& context = tls->context_;
   context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                       ssl::context::no_sslv3);

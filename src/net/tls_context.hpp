@@ -2,6 +2,8 @@
 // The client side of TLS: trust anchors and whether to verify. One context serves many
 // connections (the daemon shares it between probes with the same settings).
 
+#include <openssl/ssl.h>
+
 #include <boost/asio/ssl/context.hpp>
 #include <memory>
 #include <string>
@@ -32,7 +34,7 @@ class TlsClientContext {
   const TlsClientOptions& options() const { return options_; }
 
  private:
-  explicit TlsClientContext(const TlsClientOptions& options);
+  TlsClientContext(SSL_CTX* native, const TlsClientOptions& options);
   static core::Outcome<std::shared_ptr<TlsClientContext>> make(const TlsClientOptions& options);
   boost::asio::ssl::context context_;
   TlsClientOptions options_;

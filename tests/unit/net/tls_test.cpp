@@ -1,5 +1,7 @@
 // TLS verification and certificate facts against in-process servers with certificates
 // made for each case: good, expired, wrong host, untrusted, and bytes before STARTTLS.
+// Every case runs twice: in OpenSSL's default library context (the plugins) and in the
+// lean one (the daemon).
 
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>
@@ -8,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "net/connection.hpp"
+#include "net/tls_library.hpp"
 #include "support/run.hpp"
 #include "support/servers.hpp"
 
@@ -19,7 +22,10 @@ using test::ScriptedServer;
 
 constexpr Step banner{"banner", "the banner"};
 
-struct TlsTest : ::testing::Test {
+struct TlsTest : ::testing::TestWithParam<bool> {
+  void SetUp() override { prefer_lean_tls_library(GetParam()); }
+  void TearDown() override { prefer_lean_tls_library(false); }
+
   asio::io_context io;
   test::TestPki pki;
   std::string ca_file = pki.ca_file();
@@ -65,7 +71,7 @@ struct TlsTest : ::testing::Test {
   }
 };
 
-TEST_F(TlsTest, VerifiedHandshakeReportsChainVersionCipherAndSni) {
+TEST_P(TlsTest, VerifiedHandshakeReportsChainVersionCipherAndSni) {
   std::string sni;
   auto server = implicit_tls(pki.issue("localhost", {"DNS:localhost", "IP:127.0.0.1"}), &sni);
   auto facts = handshake(server.port(), client(), "localhost");
@@ -84,7 +90,7 @@ TEST_F(TlsTest, VerifiedHandshakeReportsChainVersionCipherAndSni) {
   EXPECT_TRUE(facts->verify_problem.empty());
 }
 
-TEST_F(TlsTest, IpAddressIsVerifiedAgainstIpSansAndNotSentAsSni) {
+TEST_P(TlsTest, IpAddressIsVerifiedAgainstIpSansAndNotSentAsSni) {
   std::string sni = "unset";
   auto server = implicit_tls(pki.issue("localhost", {"DNS:localhost", "IP:127.0.0.1"}), &sni);
   auto facts = handshake(server.port(), client(), "127.0.0.1");
@@ -92,7 +98,7 @@ TEST_F(TlsTest, IpAddressIsVerifiedAgainstIpSansAndNotSentAsSni) {
   EXPECT_EQ(sni, "unset");  // RFC 6066 section 3: no IP literals in SNI
 }
 
-TEST_F(TlsTest, EarliestExpiryLooksAtTheWholeChain) {
+TEST_P(TlsTest, EarliestExpiryLooksAtTheWholeChain) {
   test::TestPki short_ca(10);
   ca_file = short_ca.ca_file();
   auto tls_server = [&] {
@@ -115,7 +121,7 @@ TEST_F(TlsTest, EarliestExpiryLooksAtTheWholeChain) {
   EXPECT_NEAR(facts->earliest_expiry()->days_left(now), 10, 0.1);
 }
 
-TEST_F(TlsTest, ExpiredCertificateFailsWithDateAndAge) {
+TEST_P(TlsTest, ExpiredCertificateFailsWithDateAndAge) {
   auto server = implicit_tls(pki.issue("localhost", {"DNS:localhost"}, -400, -30));
   auto facts = handshake(server.port(), client(), "localhost");
   ASSERT_FALSE(facts);
@@ -128,7 +134,7 @@ TEST_F(TlsTest, ExpiredCertificateFailsWithDateAndAge) {
       << facts.failure().message;
 }
 
-TEST_F(TlsTest, NotYetValidCertificateFails) {
+TEST_P(TlsTest, NotYetValidCertificateFails) {
   auto server = implicit_tls(pki.issue("localhost", {"DNS:localhost"}, 5, 365));
   auto facts = handshake(server.port(), client(), "localhost");
   ASSERT_FALSE(facts);
@@ -136,7 +142,7 @@ TEST_F(TlsTest, NotYetValidCertificateFails) {
       << facts.failure().message;
 }
 
-TEST_F(TlsTest, WrongHostNameFailsAndSaysWhichNamesTheCertificateHas) {
+TEST_P(TlsTest, WrongHostNameFailsAndSaysWhichNamesTheCertificateHas) {
   auto server = implicit_tls(pki.issue("wrong.example", {"DNS:wrong.example"}));
   auto facts = handshake(server.port(), client(), "localhost");
   ASSERT_FALSE(facts);
@@ -146,7 +152,7 @@ TEST_F(TlsTest, WrongHostNameFailsAndSaysWhichNamesTheCertificateHas) {
             "DNS:wrong.example)");
 }
 
-TEST_F(TlsTest, UntrustedCertificateFails) {
+TEST_P(TlsTest, UntrustedCertificateFails) {
   auto server = implicit_tls(pki.self_signed("localhost", {"DNS:localhost"}));
   auto facts = handshake(server.port(), client(), "localhost");
   ASSERT_FALSE(facts);
@@ -155,7 +161,7 @@ TEST_F(TlsTest, UntrustedCertificateFails) {
       << facts.failure().message;
 }
 
-TEST_F(TlsTest, SystemCasDoNotTrustAPrivateCa) {
+TEST_P(TlsTest, SystemCasDoNotTrustAPrivateCa) {
   auto server = implicit_tls(pki.issue("localhost", {"DNS:localhost"}));
   auto system = TlsClientContext::create({true, ""});
   ASSERT_TRUE(system);
@@ -164,7 +170,7 @@ TEST_F(TlsTest, SystemCasDoNotTrustAPrivateCa) {
   EXPECT_EQ(facts.failure().kind, core::FailureKind::certificate);
 }
 
-TEST_F(TlsTest, InsecureAcceptsButStillSaysWhatIsWrong) {
+TEST_P(TlsTest, InsecureAcceptsButStillSaysWhatIsWrong) {
   auto server = implicit_tls(pki.issue("localhost", {"DNS:localhost"}, -400, -30));
   auto facts = handshake(server.port(), client(false), "localhost");
   ASSERT_TRUE(facts) << facts.failure().message;
@@ -174,7 +180,7 @@ TEST_F(TlsTest, InsecureAcceptsButStillSaysWhatIsWrong) {
   EXPECT_LT(facts->leaf()->days_left(std::chrono::system_clock::now()), -29);
 }
 
-TEST_F(TlsTest, MissingCaFileIsAConfigError) {
+TEST_P(TlsTest, MissingCaFileIsAConfigError) {
   auto context = TlsClientContext::create({true, "/nonexistent/ca.pem"});
   ASSERT_FALSE(context);
   EXPECT_EQ(context.failure().kind, core::FailureKind::config);
@@ -182,7 +188,7 @@ TEST_F(TlsTest, MissingCaFileIsAConfigError) {
             std::string::npos);
 }
 
-TEST_F(TlsTest, PlainServerIsAHandshakeFailureNotACertificateOne) {
+TEST_P(TlsTest, PlainServerIsAHandshakeFailureNotACertificateOne) {
   ScriptedServer server(io, [](tcp::socket s) -> asio::awaitable<void> {
     co_await test::send(s, "220 plain text server\r\n");
     co_await test::drain(s);
@@ -194,7 +200,7 @@ TEST_F(TlsTest, PlainServerIsAHandshakeFailureNotACertificateOne) {
   EXPECT_NE(facts.failure().message.find("TLS handshake with 127.0.0.1:"), std::string::npos);
 }
 
-TEST_F(TlsTest, SilentServerTimesOutInTheHandshake) {
+TEST_P(TlsTest, SilentServerTimesOutInTheHandshake) {
   ScriptedServer server(io,
                         [](tcp::socket s) -> asio::awaitable<void> { co_await test::drain(s); });
   auto facts = handshake(server.port(), client(), "localhost", 300ms);
@@ -203,7 +209,7 @@ TEST_F(TlsTest, SilentServerTimesOutInTheHandshake) {
   EXPECT_EQ(facts.failure().phase, "tls");
 }
 
-TEST_F(TlsTest, StartTlsDiscardsAndCountsBytesSentBeforeTheHandshake) {
+TEST_P(TlsTest, StartTlsDiscardsAndCountsBytesSentBeforeTheHandshake) {
   auto context = test::server_tls_context(pki.issue("localhost", {"DNS:localhost"}));
   ScriptedServer server(io, [context](tcp::socket s) -> asio::awaitable<void> {
     co_await test::send(s, "220 ready\r\n");
@@ -242,6 +248,16 @@ TEST_F(TlsTest, StartTlsDiscardsAndCountsBytesSentBeforeTheHandshake) {
   EXPECT_NE(std::find(transcript.begin(), transcript.end(), "* discarded 14 bytes sent before TLS"),
             transcript.end());
 }
+
+// Debian's OpenSSL runs the default provider alone: the lean context can be made.
+TEST_P(TlsTest, TheLeanLibraryContextIsMadeWhenAskedFor) {
+  EXPECT_EQ(client_tls_library() != nullptr, GetParam());
+}
+
+INSTANTIATE_TEST_SUITE_P(Library, TlsTest, ::testing::Values(false, true),
+                         [](const auto& param_info) {
+                           return param_info.param ? "Lean" : "OpenSslDefault";
+                         });
 
 }  // namespace
 }  // namespace mailprobe::net
