@@ -38,13 +38,6 @@ std::string bad_number(const char* key, int max) {
   return std::string(key) + ": use a whole number from 1 to " + std::to_string(max) + "\n";
 }
 
-json::object units_json(const CheckRuntime& check) {
-  json::object units;
-  for (const auto& [name, unit] : check.units)
-    units[name] = unit;
-  return units;
-}
-
 }  // namespace
 
 std::string iso8601_ms(std::int64_t unix_ms) {
@@ -122,7 +115,7 @@ std::string Api::checks_json() const {
         {"summary", status.headline},
         {"duration_seconds", status.duration_seconds},
         {"metrics", std::move(metrics)},
-        {"units", units_json(*check)},
+        {"units", units_of(*check)},
         {"interval_seconds", std::chrono::duration<double>(check->config.interval).count()}};
     entry["since"] = status.pending ? json::value(nullptr) : json::value(iso8601(status.since));
     entry["last_run"] =
@@ -156,7 +149,7 @@ std::string Api::results_json(const CheckRuntime& check, std::int64_t since_ms, 
                                    {"metrics", metrics}});
   }
   return output::serialize_json(json::object{{"check", check.config.name},
-                                             {"units", units_json(check)},
+                                             {"units", units_of(check)},
                                              {"truncated", truncated},
                                              {"results", std::move(results)}}) +
          "\n";

@@ -38,6 +38,10 @@ CREATE TABLE IF NOT EXISTS changes (
   headline TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS changes_by_time ON changes (time_ms);
+CREATE TABLE IF NOT EXISTS units (
+  check_name TEXT PRIMARY KEY,
+  units    TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS notified (
   check_name TEXT PRIMARY KEY,
   state    INTEGER NOT NULL,
@@ -120,11 +124,15 @@ History::~History() {
 }
 
 void History::record(ResultRow result, std::optional<ChangeRow> change) {
-  enqueue(Entry{std::move(result), std::move(change), {}, {}});
+  enqueue(Entry{std::move(result), std::move(change), {}, {}, {}});
 }
 
 void History::set_notified(const std::string& check, std::optional<NotifiedRow> row) {
-  enqueue(Entry{{}, {}, check, std::move(row)});
+  enqueue(Entry{{}, {}, check, std::move(row), {}});
+}
+
+void History::set_units(const std::string& check, std::string units_json) {
+  enqueue(Entry{{}, {}, {}, {}, std::make_pair(check, std::move(units_json))});
 }
 
 void History::enqueue(Entry entry) {
@@ -132,10 +140,12 @@ void History::enqueue(Entry entry) {
   {
     std::lock_guard lock(mutex_);
     // The writer waits for a first entry, then for the batch window to end: it is woken
-    // for the first one, and for what is notified, which is written at once (a restart
-    // must not repeat a notification).
-    wake = queue_.empty() || !entry.notified_check.empty();
-    if (!entry.notified_check.empty()) urgent_ = true;
+    // for the first one, and for what is written at once: a state change (the history
+    // of changes agrees with the checks' states) and what is notified (a restart must not
+    // repeat a notification). Both are rare.
+    bool urgent = entry.change.has_value() || !entry.notified_check.empty();
+    wake = queue_.empty() || urgent;
+    if (urgent) urgent_ = true;
     queue_.push_back(std::move(entry));
     ++queued_;
   }
@@ -155,6 +165,7 @@ struct History::WriterStatements {
   Statement insert_change;
   Statement upsert_notified;
   Statement delete_notified;
+  Statement upsert_units;
 
   explicit WriterStatements(sqlite3* db)
       : insert_result(prepare(db,
@@ -166,7 +177,9 @@ struct History::WriterStatements {
         upsert_notified(prepare(db,
                                 "INSERT OR REPLACE INTO notified (check_name, state, first_ms, "
                                 "last_ms) VALUES (?, ?, ?, ?)")),
-        delete_notified(prepare(db, "DELETE FROM notified WHERE check_name = ?")) {}
+        delete_notified(prepare(db, "DELETE FROM notified WHERE check_name = ?")),
+        upsert_units(
+            prepare(db, "INSERT OR REPLACE INTO units (check_name, units) VALUES (?, ?)")) {}
 };
 
 void History::run() {
@@ -216,6 +229,12 @@ void History::prune() {
     sqlite3_bind_int64(statement.get(), 1, cutoff);
     note_failure(sqlite3_step(statement.get()), "cannot delete old rows");
   }
+  // The units of checks that have no results left (removed from the configuration).
+  note_failure(sqlite3_exec(writer_db_.get(),
+                            "DELETE FROM units WHERE check_name NOT IN "
+                            "(SELECT DISTINCT check_name FROM results)",
+                            nullptr, nullptr, nullptr),
+               "cannot delete old units");
 }
 
 void History::note_failure(int rc, const char* what) {
@@ -256,6 +275,13 @@ void History::write(const std::vector<Entry>& batch, WriterStatements& statement
       sqlite3_bind_text(c, 6, change->headline.c_str(), -1, SQLITE_TRANSIENT);
       note_failure(sqlite3_step(c), "cannot store a state change");
       sqlite3_reset(c);  // holds nothing until its next use
+    }
+    if (const auto& units = entry.units) {
+      auto* u = statements.upsert_units.get();
+      sqlite3_bind_text(u, 1, units->first.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(u, 2, units->second.c_str(), -1, SQLITE_TRANSIENT);
+      note_failure(sqlite3_step(u), "cannot store the units of a check");
+      sqlite3_reset(u);  // holds nothing until its next use
     }
     if (entry.notified_check.empty()) continue;
     if (const auto& notified = entry.notified) {
@@ -345,6 +371,15 @@ std::optional<std::pair<ResultRow, std::int64_t>> History::last(const std::strin
     }
   }
   return std::make_pair(rows.front(), since);
+}
+
+std::optional<std::string> History::units(const std::string& check) {
+  auto statement = prepare(reader_db_.get(), "SELECT units FROM units WHERE check_name = ?");
+  auto* s = statement.get();
+  if (s == nullptr) return std::nullopt;
+  sqlite3_bind_text(s, 1, check.c_str(), -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(s) != SQLITE_ROW) return std::nullopt;
+  return column_text(s, 0);
 }
 
 std::vector<NotifiedRow> History::notified() {

@@ -64,11 +64,14 @@ class History {
   History& operator=(const History&) = delete;
 
   // Hands a result (and the state change it caused, if any) to the writer, which commits
-  // it within 0.1 s, together with whatever else arrived meanwhile.
+  // it within 0.1 s, together with whatever else arrived meanwhile (at once with a change).
   void record(ResultRow result, std::optional<ChangeRow> change);
   // Hands over that `row.check` is notified (or, with nullopt, no longer): committed at
   // once.
   void set_notified(const std::string& check, std::optional<NotifiedRow> row);
+  // Hands over the units of the metrics `check` measures (JSON: {"time": "s", ...}), for
+  // a restart to restore its last values with their units; given when they change.
+  void set_units(const std::string& check, std::string units_json);
   // Returns once everything handed over so far is committed (for shutdown and tests).
   void flush();
 
@@ -79,6 +82,9 @@ class History {
   // The last stored result of `check` and when its state began: restores the status
   // after a restart.
   std::optional<std::pair<ResultRow, std::int64_t>> last(const std::string& check);
+
+  // The units last handed over for `check`, if any.
+  std::optional<std::string> units(const std::string& check);
 
   // Every problem notified and not yet recovered.
   std::vector<NotifiedRow> notified();
@@ -95,8 +101,9 @@ class History {
   struct Entry {
     std::optional<ResultRow> result;
     std::optional<ChangeRow> change;
-    std::string notified_check;           // set: `notified` replaces its row
-    std::optional<NotifiedRow> notified;  // nullopt: delete the row
+    std::string notified_check;                                // set: `notified` replaces its row
+    std::optional<NotifiedRow> notified;                       // nullopt: delete the row
+    std::optional<std::pair<std::string, std::string>> units;  // check, units JSON
   };
   History(std::unique_ptr<sqlite3, Closer> writer, std::unique_ptr<sqlite3, Closer> reader,
           std::int64_t retention_ms);
@@ -118,7 +125,7 @@ class History {
   std::uint64_t queued_ = 0;  // guarded by mutex_
   std::uint64_t written_count_ = 0;
   bool stopping_ = false;
-  bool urgent_ = false;             // a notified row is queued: commit it without waiting
+  bool urgent_ = false;             // a change or notified row is queued: commit now
   std::uint64_t flush_target_ = 0;  // flush() waits for this many entries: commit now
   std::atomic<std::uint64_t> write_errors_{0};
   // Empty until the first error is logged (writer thread only).

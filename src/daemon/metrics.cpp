@@ -72,7 +72,8 @@ void declare_result_families(output::PrometheusText& out) {
 
 void add_result_samples(output::PrometheusText& out, const output::Labels& labels,
                         core::State state, double duration_seconds,
-                        const std::vector<core::Metric>& metrics) {
+                        const std::vector<core::Metric>& metrics,
+                        std::chrono::system_clock::time_point measured_at) {
   out.sample("probe_success", labels,
              state == core::State::ok || state == core::State::warning ? 1 : 0);
   out.sample("probe_duration_seconds", labels, duration_seconds);
@@ -109,9 +110,9 @@ void add_result_samples(output::PrometheusText& out, const output::Labels& label
     }
   }
   if (have_days) {
-    auto now = std::chrono::system_clock::now();
-    auto expiry =
-        std::chrono::duration<double>(now.time_since_epoch()).count() + earliest_days * 86400;
+    // From the run, not from the scrape: the expiry must not move on between runs.
+    auto expiry = std::chrono::duration<double>(measured_at.time_since_epoch()).count() +
+                  earliest_days * 86400;
     out.sample("probe_ssl_earliest_cert_expiry", labels, expiry);
   }
 }
@@ -164,7 +165,8 @@ std::string Metrics::exposition(
     }
     if (check->status.pending) continue;
     const auto& status = check->status;
-    add_result_samples(out, labels, status.state, status.duration_seconds, status.metrics);
+    add_result_samples(out, labels, status.state, status.duration_seconds, status.metrics,
+                       status.last_run);
     out.sample("mailprobe_check_hard", labels, status.type == StateType::hard ? 1 : 0);
     out.sample("mailprobe_check_passive", labels, check->config.passive ? 1 : 0);
     out.sample("mailprobe_check_last_run_timestamp_seconds", labels,

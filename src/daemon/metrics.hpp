@@ -3,6 +3,7 @@
 // (base units, _total counters, a histogram for round-trip times, blackbox_exporter's
 // probe_success and probe_duration_seconds).
 
+#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
@@ -13,11 +14,13 @@
 namespace mailprobe::daemon {
 
 // The families and samples of one result (its state, duration and measured values), shared
-// by /metrics (with the check's labels) and /probe (without).
+// by /metrics (with the check's labels) and /probe (without). `measured_at` is when the
+// result was taken: certificate days left count from then.
 void declare_result_families(output::PrometheusText& out);
 void add_result_samples(output::PrometheusText& out, const output::Labels& labels,
                         core::State state, double duration_seconds,
-                        const std::vector<core::Metric>& metrics);
+                        const std::vector<core::Metric>& metrics,
+                        std::chrono::system_clock::time_point measured_at);
 
 class Metrics {
  public:

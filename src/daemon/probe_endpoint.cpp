@@ -152,7 +152,8 @@ boost::asio::awaitable<HttpResponse> ProbeEndpoint::handle(const HttpRequest& re
 
   output::PrometheusText metrics;
   declare_result_families(metrics);
-  add_result_samples(metrics, {}, result.overall(), duration, result.metrics);
+  add_result_samples(metrics, {}, result.overall(), duration, result.metrics,
+                     std::chrono::system_clock::now());
   if (!debug) {
     co_return make_response(request, http::status::ok, metrics.text(),
                             "text/plain; version=0.0.4; charset=utf-8");

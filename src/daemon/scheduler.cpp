@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include "cli/run_plugin.hpp"
+#include "daemon/log.hpp"
 #include "output/json.hpp"
 #include "output/nagios.hpp"
 
@@ -29,7 +30,41 @@ std::string metrics_json(const core::ProbeResult& result) {
   return output::serialize_json(metrics);
 }
 
+// The last result's values with their units, as stored: what /metrics and the dashboard
+// show of a check between a restart and its next run.
+void restore_metrics(CheckRuntime& check, const std::string& metrics_json,
+                     const std::optional<std::string>& units_json) {
+  boost::system::error_code ec;
+  if (units_json) {
+    auto units = boost::json::parse(*units_json, ec);
+    if (!ec && units.is_object()) {
+      for (const auto& [name, unit] : units.as_object()) {
+        if (unit.is_string()) check.units[std::string(name)] = std::string(unit.as_string());
+      }
+    }
+  }
+  auto values = boost::json::parse(metrics_json, ec);
+  if (ec || !values.is_object()) return;
+  for (const auto& [name, value] : values.as_object()) {
+    if (!value.is_number()) continue;
+    core::Metric metric;
+    metric.name = std::string(name);
+    metric.value = value.to_number<double>();
+    if (auto unit = check.units.find(metric.name); unit != check.units.end()) {
+      metric.unit = unit->second;
+    }
+    check.status.metrics.push_back(std::move(metric));
+  }
+}
+
 }  // namespace
+
+boost::json::object units_of(const CheckRuntime& check) {
+  boost::json::object units;
+  for (const auto& [name, unit] : check.units)
+    units[name] = unit;
+  return units;
+}
 
 std::chrono::milliseconds spread_offset(const std::string& name, std::chrono::milliseconds window) {
   // FNV-1a: stable across runs and builds, unlike std::hash.
@@ -58,11 +93,12 @@ void Scheduler::restore(CheckRuntime& check) {
   check.status.last_run = WallClock::time_point(std::chrono::milliseconds(row.time_ms));
   check.status.headline = row.headline;
   check.status.duration_seconds = row.duration_seconds;
+  restore_metrics(check, row.metrics_json, history_->units(check.config.name));
 }
 
 void Scheduler::apply(const std::vector<CheckConfig>& configs) {
-  ++generation_;
   std::vector<std::shared_ptr<CheckRuntime>> next;
+  std::vector<std::shared_ptr<CheckRuntime>> added;
   for (const auto& config : configs) {
     std::shared_ptr<CheckRuntime> runtime;
     for (const auto& old : checks_) {
@@ -71,18 +107,26 @@ void Scheduler::apply(const std::vector<CheckConfig>& configs) {
     if (!runtime) {
       runtime = std::make_shared<CheckRuntime>(executor_);
       runtime->config = config;
+      runtime->added = WallClock::now();
       restore(*runtime);
+      added.push_back(runtime);
     }
+    // A kept check keeps its loop: woken below, it takes its next time from its grid,
+    // which is the same unless its interval changed. A run under way has its own copy of
+    // what it runs.
     runtime->config = config;
-    runtime->generation = generation_;
     next.push_back(runtime);
   }
-  // Loops of the old generation end when they wake: wake them now (dropped checks too).
-  for (const auto& old : checks_)
+  for (const auto& old : checks_) {
+    bool kept = false;
+    for (const auto& check : next)
+      kept = kept || check == old;
+    if (!kept) old->removed = true;
     old->wake.cancel();
+  }
   checks_ = std::move(next);
-  for (const auto& check : checks_) {
-    asio::co_spawn(executor_, loop(check, generation_), asio::detached);
+  for (const auto& check : added) {
+    asio::co_spawn(executor_, loop(check), asio::detached);
   }
 }
 
@@ -109,9 +153,14 @@ void ConcurrencyLimit::release() {
 
 asio::awaitable<void> Scheduler::run_once(CheckRuntime& check) {
   co_await limit_.acquire();
+  if (stopping_ || check.removed) {  // stopped (or removed) while it waited for a slot
+    limit_.release();
+    co_return;
+  }
   check.running = true;
   auto started = Clock::now();
-  auto result = co_await cli::run_call(check.config.call, check.config.call.timeout_seconds);
+  auto call = check.config.call;  // a reload may replace the configuration meanwhile
+  auto result = co_await cli::run_call(call, call.timeout_seconds);
   check.running = false;
   limit_.release();
 
@@ -122,8 +171,16 @@ asio::awaitable<void> Scheduler::run_once(CheckRuntime& check) {
   check.status.duration_seconds = core::seconds(Clock::now() - started);
   check.status.metrics = result.metrics;
   check.last_result = result;
-  for (const auto& metric : result.metrics)
+  bool units_changed = false;
+  for (const auto& metric : result.metrics) {
+    auto known = check.units.find(metric.name);
+    if (known != check.units.end() && known->second == metric.unit) continue;
     check.units[metric.name] = metric.unit;
+    units_changed = true;
+  }
+  if (history_ != nullptr && units_changed) {
+    history_->set_units(check.config.name, output::serialize_json(units_of(check)));
+  }
   if (history_ != nullptr) {
     ResultRow row{check.config.name,
                   unix_ms(now),
@@ -144,39 +201,39 @@ asio::awaitable<void> Scheduler::run_once(CheckRuntime& check) {
   if (change.hard_change && !check.config.passive && hard_change_) hard_change_(check, change);
 }
 
-asio::awaitable<void> Scheduler::loop(std::shared_ptr<CheckRuntime> check,
-                                      std::uint64_t generation) {
-  auto interval = std::chrono::duration_cast<Clock::duration>(check->config.interval);
-  auto retry = std::chrono::duration_cast<Clock::duration>(check->config.retry_interval);
-  auto planned = Clock::now() +
-                 spread_offset(check->config.name, std::min<std::chrono::milliseconds>(
-                                                       check->config.interval, first_run_window));
-  auto next = planned;
-  while (!stopping_ && check->generation == generation) {
-    check->status.next_run =
-        WallClock::now() + std::chrono::duration_cast<WallClock::duration>(next - Clock::now());
-    check->wake.expires_at(next);
+WallClock::time_point next_run_time(const CheckRuntime& check, WallClock::time_point now) {
+  const auto& config = check.config;
+  if (check.status.pending) {
+    // Never run: soon, spread over a minute at most, so that a new check shows a result.
+    return check.added + spread_offset(config.name, std::min<std::chrono::milliseconds>(
+                                                        config.interval, first_run_window));
+  }
+  if (check.status.type == StateType::soft && check.status.state != core::State::ok) {
+    return std::max(now, check.status.last_run + config.retry_interval);  // retest soon
+  }
+  // The check's grid: every interval, at an offset of its own within the interval, on the
+  // wall clock. Runs are spread over the interval (no herd), do not drift, keep their
+  // times across reloads and restarts, and runs missed (a long run, a stopped daemon) are
+  // skipped, not caught up in a burst.
+  auto interval = std::chrono::duration_cast<WallClock::duration>(config.interval);
+  auto offset =
+      std::chrono::duration_cast<WallClock::duration>(spread_offset(config.name, config.interval));
+  auto after = std::max(check.status.last_run, now);
+  auto since_grid = (after.time_since_epoch() - offset) % interval;
+  if (since_grid < WallClock::duration::zero()) since_grid += interval;
+  return after - since_grid + interval;
+}
+
+asio::awaitable<void> Scheduler::loop(std::shared_ptr<CheckRuntime> check) {
+  while (!stopping_ && !check->removed) {
+    auto now = WallClock::now();
+    auto next = next_run_time(*check, now);
+    check->status.next_run = next;
+    check->wake.expires_after(std::chrono::duration_cast<Clock::duration>(next - now));
     co_await check->wake.async_wait(use_tuple);  // the time comes, or a reload or stop
-    if (stopping_ || check->generation != generation) break;
-    if (Clock::now() < next) continue;  // woken early by a reload of other checks
-    if (check->running) {
-      // The loop of the previous configuration is still running it (a reload): never two
-      // runs of one check at once.
-      next = Clock::now() + std::chrono::seconds(1);
-      continue;
-    }
+    if (stopping_ || check->removed) break;
+    if (WallClock::now() < next) continue;  // woken by a reload: the time may have changed
     co_await run_once(*check);
-    if (stopping_ || check->generation != generation) break;
-    if (check->status.type == StateType::soft && check->status.state != core::State::ok) {
-      next = Clock::now() + retry;  // retest a soft problem soon
-      continue;
-    }
-    // The next planned time of the grid, skipping runs that are already past: no drift,
-    // no burst of catch-up runs.
-    auto now = Clock::now();
-    planned += interval;
-    if (planned <= now) planned += ((now - planned) / interval + 1) * interval;
-    next = planned;
   }
 }
 
@@ -189,6 +246,9 @@ asio::awaitable<void> Scheduler::stop(std::chrono::milliseconds bound) {
   while (limit_.held() > 0 && Clock::now() < until) {
     pause.expires_after(std::chrono::milliseconds(50));
     co_await pause.async_wait(use_tuple);
+  }
+  for (const auto& check : checks_) {
+    if (check->running) log("stopping: " + check->config.name + " was still running; no result");
   }
 }
 

@@ -6,6 +6,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/json/object.hpp>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -28,10 +29,15 @@ struct CheckRuntime {
   asio::steady_timer wake;  // the loop sleeps on it; cancelled by a reload or a stop
   CheckStatus status;
   core::ProbeResult last_result;
-  std::map<std::string, std::string> units;  // of every metric measured since the start
-  std::uint64_t generation = 0;              // the schedule that owns it; older loops end
+  // Of every metric measured (since the start, and as stored before a restart).
+  std::map<std::string, std::string> units;
+  WallClock::time_point added{};  // when the scheduler took it (its first run is soon after)
+  bool removed = false;           // by a reload: its loop ends
   bool running = false;
 };
+
+// The check's units as JSON: {"time": "s", "cert_days": "", ...}.
+boost::json::object units_of(const CheckRuntime& check);
 
 // At most N holders at once; the others wait in order. Scheduled checks and /probe
 // requests share one.
@@ -74,7 +80,7 @@ class Scheduler {
   void on_result(ResultHandler handler) { result_ = std::move(handler); }
 
  private:
-  asio::awaitable<void> loop(std::shared_ptr<CheckRuntime> check, std::uint64_t generation);
+  asio::awaitable<void> loop(std::shared_ptr<CheckRuntime> check);
   asio::awaitable<void> run_once(CheckRuntime& check);
   void restore(CheckRuntime& check);
 
@@ -82,13 +88,17 @@ class Scheduler {
   History* history_;
   ConcurrencyLimit& limit_;
   std::vector<std::shared_ptr<CheckRuntime>> checks_;
-  std::uint64_t generation_ = 0;
   bool stopping_ = false;
   HardChangeHandler hard_change_;
   ResultHandler result_;
 };
 
-// A stable offset in [0, window) for `name`: spreads first runs without randomness.
+// A stable offset in [0, window) for `name`: spreads runs without randomness.
 std::chrono::milliseconds spread_offset(const std::string& name, std::chrono::milliseconds window);
+
+// When `check` runs next, as of `now`: soon when it never ran, after the retry interval
+// when its problem is soft, else at the next point of its grid (every interval, at an
+// offset of its own within it, on the wall clock).
+WallClock::time_point next_run_time(const CheckRuntime& check, WallClock::time_point now);
 
 }  // namespace mailprobe::daemon

@@ -248,6 +248,19 @@ describe('dashboard', { timeout: 30000 }, () => {
     assert.equal(await page.locator('#chart-duration canvas').count(), 0);
   });
 
+  it('draws a check with less than a day of history over the time it has', async () => {
+    await page.click('#checks button[data-check="pop3s"]');
+    await waitForDetail('pop3s');
+    const captions = await page.$$eval('#detail figcaption', (fs) => fs.map((f) => f.textContent));
+    assert.match(captions[0], /^Response time, since 11:23:00 /);
+    assert.match(captions[1], /^Timings, since 11:23:00$/);
+    assert.equal(await page.textContent('#availability'), 'Since 11:23:00: OK 100.0 %');
+    // A day-long history keeps the day.
+    await page.click('#checks button[data-check="roundtrip"]');
+    await waitForDetail('roundtrip');
+    assert.match(await page.textContent('#detail figcaption'), /^Response time, last 24 h /);
+  });
+
   it('selects a check from the keyboard and keeps the focus on it', async () => {
     await page.focus('#checks tbody tr:nth-child(2) td.name button'); // mx
     await page.keyboard.press('Enter');

@@ -341,7 +341,8 @@ function renderDetailData(check, results) {
   model.resultsFor = check?.name ?? null;
   const now = serverNow();
   const periods = statePeriods(results, now);
-  renderAvailability(periods);
+  const shown = chartWindow(results, now);
+  renderAvailability(periods, shown.label);
   const xs = results.map((r) => time(r.time) / 1000);
   // Units of every metric the check has measured, so that a value missing from the last
   // run (a lost round trip has no rtt) is still charted.
@@ -353,7 +354,8 @@ function renderDetailData(check, results) {
   const value = (v) => (Number.isFinite(v) ? v : null);
 
   const any = results.length > 0;
-  const view = { from: (now - DAY_MS) / 1000, to: now / 1000, periods };
+  for (const el of document.querySelectorAll('.chart-window')) el.textContent = shown.label;
+  const view = { from: shown.from / 1000, to: now / 1000, periods };
   $('chart-empty').hidden = any;
   $('chart-duration-figure').hidden = !any;
   drawChart('chart-duration', any ? [xs, results.map((r) => value(r.duration_seconds))] : null,
@@ -372,6 +374,16 @@ function renderDetailData(check, results) {
   $('results-empty').hidden = recent.length > 0;
 }
 
+// The time the charts show: the last 24 h, or less when the check's history is shorter
+// (a new check, a new daemon), so that its results are not squeezed against the right
+// edge of an empty day.
+function chartWindow(results, now) {
+  const first = results.length ? time(results[0].time) : NaN;
+  if (!(first > now - DAY_MS + 5 * 60e3)) return { from: now - DAY_MS, label: 'last 24 h' };
+  const margin = Math.max(30e3, (now - first) * 0.02);
+  return { from: Math.max(now - DAY_MS, first - margin), label: `since ${when(first, now)}` };
+}
+
 // The last 24 h cut into periods of one state: each result holds until the next one.
 function statePeriods(results, now) {
   const start = now - DAY_MS;
@@ -387,11 +399,12 @@ function statePeriods(results, now) {
   return periods;
 }
 
-function renderAvailability(periods) {
+function renderAvailability(periods, label) {
   const total = periods.reduce((sum, p) => sum + p.to - p.from, 0);
   const share = {};
   for (const p of periods) share[p.state] = (share[p.state] ?? 0) + p.to - p.from;
-  $('availability').textContent = total ? `Last 24 h: ${ORDER.filter((s) => share[s])
+  const title = label.charAt(0).toUpperCase() + label.slice(1);
+  $('availability').textContent = total ? `${title}: ${ORDER.filter((s) => share[s])
     .map((s) => `${s} ${((share[s] / total) * 100).toFixed(1)} %`).join(', ')}` : '';
 }
 
