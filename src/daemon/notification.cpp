@@ -169,7 +169,12 @@ std::optional<EventKind> decide(const NotifyInput& input) {
     if (down.empty() || down.front() != input.location) return std::nullopt;
     return EventKind::problem;
   }
-  if (!quorum_met) return EventKind::recovery;
+  if (!quorum_met) {
+    bool might_still_be_met =
+        static_cast<int>(down.size()) + input.agreement.unreachable >= input.quorum;
+    if (might_still_be_met) return std::nullopt;  // cannot tell: wait for the peers
+    return EventKind::recovery;
+  }
   if (input.own_down && input.own_state != input.notified->state) return EventKind::problem;
   if (input.renotify.count() > 0 && input.now - input.notified->last >= input.renotify) {
     return EventKind::reminder;

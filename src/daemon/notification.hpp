@@ -60,6 +60,7 @@ struct Notified {
 struct Agreement {
   std::vector<std::string> down;  // locations with a hard problem, this one included, sorted
   bool covered_by_peer = false;   // a peer that sees the problem has notified it already
+  int unreachable = 0;            // peers that could not be asked: they might see it too
 };
 
 struct NotifyInput {
@@ -76,7 +77,9 @@ struct NotifyInput {
 // The notification due, if any. A problem is told once, by one location: the quorum of
 // locations must see it, no peer has told it yet, and this location is the first by name
 // of those that see it (so that N daemons send one message, not N). It is recovered when
-// fewer than the quorum still see it, by the daemon that told it.
+// fewer than the quorum still see it, by the daemon that told it; a peer that cannot be
+// asked counts as seeing it still (a network split is no recovery), but never toward a
+// problem.
 std::optional<EventKind> decide(const NotifyInput& input);
 
 }  // namespace mailprobe::daemon

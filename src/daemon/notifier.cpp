@@ -124,23 +124,41 @@ asio::awaitable<void> Notifier::evaluate(Seen seen) {
   event.locations_down = input.agreement.down;
   event.quorum = config->quorum;
   event.labels = seen.labels;
-  auto ms = [](WallClock::time_point t) { return probes::unix_ms(t); };
+  // Undone when no destination gets it: the next result decides again. Only a delivered
+  // event is stored, so a restart repeats only what never arrived.
+  auto previous = input.notified;
+  auto decision = ++decisions_[seen.name];
+  auto undo = [this, name = seen.name, previous, decision, kind = *kind]() {
+    if (decisions_[name] != decision) return;  // a newer decision stands
+    if (previous) {
+      notified_[name] = *previous;
+    } else {
+      notified_.erase(name);
+    }
+    log("notify: the " + std::string(event_kind_name(kind)) + " of " + name +
+        " reached no destination; it is told again after the check's next result");
+  };
   if (*kind == EventKind::recovery) {
     event.state = seen.status.state;
     event.previous = input.notified->state;
     notified_.erase(seen.name);
-    if (history_ != nullptr) history_->set_notified(seen.name, std::nullopt);
-  } else {
-    event.state = input.own_down ? input.own_state : input.notified->state;
-    event.previous = input.notified ? input.notified->state : core::State::ok;
-    Notified now{event.state, input.notified ? input.notified->first : input.now, input.now};
-    notified_[seen.name] = now;
-    if (history_ != nullptr) {
-      history_->set_notified(seen.name,
-                             NotifiedRow{seen.name, now.state, ms(now.first), ms(now.last)});
-    }
+    dispatch(event, [this, name = seen.name, undo](bool delivered) {
+      if (!delivered) return undo();
+      if (history_ != nullptr) history_->set_notified(name, std::nullopt);
+    });
+    co_return;
   }
-  dispatch(event);
+  event.state = input.own_down ? input.own_state : input.notified->state;
+  event.previous = input.notified ? input.notified->state : core::State::ok;
+  Notified now{event.state, input.notified ? input.notified->first : input.now, input.now};
+  notified_[seen.name] = now;
+  dispatch(event, [this, name = seen.name, now, undo](bool delivered) {
+    if (!delivered) return undo();
+    auto ms = [](WallClock::time_point t) { return probes::unix_ms(t); };
+    if (history_ != nullptr) {
+      history_->set_notified(name, NotifiedRow{name, now.state, ms(now.first), ms(now.last)});
+    }
+  });
 }
 
 asio::awaitable<Agreement> Notifier::agreement(const Seen& seen, bool own_down) {
@@ -149,7 +167,10 @@ asio::awaitable<Agreement> Notifier::agreement(const Seen& seen, bool own_down) 
   auto config = config_;
   for (const auto& peer : config->peers) {
     auto view = co_await peer_view(peer);
-    if (!view) continue;  // an unreachable peer confirms nothing
+    if (!view) {  // confirms nothing, and denies nothing either
+      ++agreement.unreachable;
+      continue;
+    }
     auto check = view->checks.find(seen.name);
     if (check == view->checks.end() || !check->second.down) continue;
     agreement.down.push_back(view->location);
@@ -183,14 +204,16 @@ asio::awaitable<std::optional<PeerView>> Notifier::peer_view(const PeerConfig& p
   co_return entry.view;
 }
 
-void Notifier::dispatch(const Event& event) {
+void Notifier::dispatch(const Event& event, std::function<void(bool delivered)> done) {
   auto config = config_;
   log("notify: " + event_text(event));
+  auto outcome = std::make_shared<Outcome>();
+  outcome->done = std::move(done);
   if (!config->webhooks.empty()) {
     auto body = event_json(event);
     for (const auto& webhook : config->webhooks) {
       enqueue({"webhook", webhook.url, event.check,
-               [this, config, &webhook, body]() { return send_webhook(webhook, body); }});
+               [this, config, &webhook, body]() { return send_webhook(webhook, body); }, outcome});
     }
   }
   if (!config->commands.empty()) {
@@ -198,7 +221,8 @@ void Notifier::dispatch(const Event& event) {
     for (const auto& command : config->commands) {
       enqueue(
           {"command", command.argv.front(), event.check,
-           [this, config, &command, environment]() { return send_command(command, environment); }});
+           [this, config, &command, environment]() { return send_command(command, environment); },
+           outcome});
     }
   }
   if (const auto& email = config->email) {
@@ -209,12 +233,15 @@ void Notifier::dispatch(const Event& event) {
     auto message = event_email(event, email->from, email->to, id);
     for (const auto& to : email->to) {
       enqueue({"email", to, event.check,
-               [this, config, &email, to, message]() { return send_email(*email, to, message); }});
+               [this, config, &email, to, message]() { return send_email(*email, to, message); },
+               outcome});
     }
   }
+  if (outcome->pending == 0) outcome->done(false);  // no destination (a reload removed them)
 }
 
 void Notifier::enqueue(Delivery delivery) {
+  ++delivery.outcome->pending;
   auto key = delivery.channel + "\n" + delivery.destination + "\n" + delivery.check;
   auto& queue = queues_[key];
   queue.push_back(std::move(delivery));
@@ -226,9 +253,12 @@ asio::awaitable<void> Notifier::drain(std::string key) {
   // Only this coroutine removes the key, so the queue stays where it is while it waits.
   auto& queue = queues_[key];
   while (!queue.empty()) {
-    co_await deliver(queue.front());
+    auto sent = co_await deliver(queue.front());
+    auto outcome = queue.front().outcome;
     queue.pop_front();
     --in_flight_;
+    outcome->delivered = outcome->delivered || sent;
+    if (--outcome->pending == 0) outcome->done(outcome->delivered);
   }
   queues_.erase(key);
 }

@@ -40,7 +40,8 @@ class Notifier {
   void restore();
   // Called after every result of every check.
   void observe(const CheckRuntime& check);
-  // Whether this daemon has notified a problem of `check` that has not recovered.
+  // Whether this daemon has notified (or is notifying) a problem of `check` that has not
+  // recovered.
   bool notified(const std::string& check) const { return notified_.count(check) != 0; }
   const NotificationCounts& counts() const { return counts_; }
   // Waits for deliveries under way, at most `bound`.
@@ -59,13 +60,22 @@ class Notifier {
   asio::awaitable<void> evaluate(Seen seen);
   asio::awaitable<Agreement> agreement(const Seen& seen, bool own_down);
   asio::awaitable<std::optional<PeerView>> peer_view(const PeerConfig& peer);
-  void dispatch(const Event& event);
+  // Sends `event` to every destination; `done` learns whether at least one got it, once
+  // all are sent or given up.
+  void dispatch(const Event& event, std::function<void(bool delivered)> done);
+  // The deliveries of one event: how many are under way, whether one arrived.
+  struct Outcome {
+    int pending = 0;
+    bool delivered = false;
+    std::function<void(bool delivered)> done;
+  };
   // One event for one destination, tried until sent or out of retries.
   struct Delivery {
     std::string channel;  // "webhook", "command", "email"
     std::string destination;
     std::string check;
     std::function<asio::awaitable<core::Status>()> attempt;
+    std::shared_ptr<Outcome> outcome;
   };
   // Deliveries to one destination about one check go out in order: a recovery never
   // overtakes its problem while that is being retried.
@@ -87,8 +97,11 @@ class Notifier {
   History* history_;
   std::shared_ptr<const NotificationConfig> config_;
   std::string location_;
+  // What is notified (or being notified) and not recovered, by check. An event that
+  // reaches no destination is undone, so that the next result tells it again.
   std::map<std::string, Notified> notified_;
-  std::set<std::string> evaluating_;  // one evaluation per check at a time
+  std::map<std::string, std::uint64_t> decisions_;  // by check: which decision is the latest
+  std::set<std::string> evaluating_;                // one evaluation per check at a time
   std::map<std::string, CachedView> peer_cache_;
   std::map<std::string, bool> peer_failing_;            // for logging a peer's trouble once
   std::map<std::string, std::deque<Delivery>> queues_;  // by channel, destination and check

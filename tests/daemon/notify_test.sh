@@ -4,7 +4,8 @@
 # command and email; a passive check never; a restart does not repeat it; stopping Dovecot
 # is notified within interval + retry and its return as a recovery; two daemons with a
 # quorum of 2 (asking each other over HTTPS with basic auth) send one notification between
-# them, and none for what only one sees.
+# them, none for what only one sees, and no recovery when one cannot be asked; an event
+# that reaches no destination is told again.
 #
 #   tests/daemon/notify_test.sh MAILPROBE LAB_SCRIPT LAB_DIR LAB_PORT_BASE
 set -uo pipefail
@@ -170,6 +171,24 @@ expect "a webhook gets the recovery after the problem it is slow to take" \
 expect "in that order" test "$(events | grep ' imap .* /slow$' | cut -d' ' -f1 | paste -sd,)" = "problem,recovery"
 stop a
 
+# A webhook that refuses every attempt of the first event (attempts at once, after 5 s and
+# 30 s): the problem is not taken as told, and the next result tells it again. It runs
+# beside the quorum test below.
+mkdir -p "$work/c"
+cat >"$work/c.yaml" <<YAML
+location: lab-c
+listen: 127.0.0.1:0
+database: $work/c/history.sqlite
+defaults: {interval: ${interval}s, retry_interval: ${retry}s, max_attempts: 2}
+checks:
+  - name: dead
+    plugin: check_smtp
+    args: [-H, 127.0.0.1, -p, "1", -t, "1"]
+notifications:
+  webhooks: [{url: "$hook/refuse"}]
+YAML
+start c "$work/c.yaml"
+
 # Two locations, quorum 2, asking each other over HTTPS with basic auth: "both" fails at
 # both (one notification, from the first by name), "one" only at qa (none).
 printf 'peer-password\n' >"$work/peer.password"
@@ -224,8 +243,27 @@ expect "and only one" test "$(count "problem both CRITICAL")" = 1
 expect "a problem only one location sees is not notified" test "$(count " one ")" = 0
 # shellcheck disable=SC2154
 expect "no peer trouble in the logs" sh -c "! grep -h 'notify: peer' '$log_qa' '$log_qb'"
+# qb goes away (a network split, a stopped daemon): for qa the problem may still have its
+# quorum; no recovery. qb back, seeing it too: no second problem.
+stop qb
+sleep 8
+expect "a peer that cannot be asked is no recovery" test "$(count "recovery both")" = 0
+expect "qa says it cannot ask qb" grep -q "notify: peer https://localhost:$port_b: " "$log_qa"
+start qb "$work/qb.yaml"
+sleep 8
+expect "qb answers again: no second problem, still no recovery" \
+  test "$(count "problem both CRITICAL") $(count "recovery both")" = "1 0"
 stop qa
 stop qb
+
+# shellcheck disable=SC2154
+expect "a problem that reached no destination is logged as such" \
+  wait_for 40 grep -q "notify: the problem of dead reached no destination" "$log_c"
+expect "and told again after the next result" wait_for 15 has_event "problem dead CRITICAL lab-c /refuse"
+# shellcheck disable=SC2154
+expect "once it is delivered, the API says it is notified" \
+  test "$(curl -sf "$base_c/api/v1/checks" | jq -r '.checks[] | select(.name == "dead") | .notified')" = true
+stop c
 
 echo
 if ((failures)); then

@@ -2,7 +2,8 @@
 // ({time, path, authorization, body}) to OUT_FILE and writes its port to PORT_FILE.
 // Requests to a path starting with /flaky get a 500 the first time, to test retries; the
 // first request about each check to a path starting with /slow is answered (and written)
-// only after 8 s, to test that later events wait for it.
+// only after 8 s, to test that later events wait for it. The first three requests to a path
+// starting with /refuse get a 500: one event's every attempt fails.
 //
 //   node webhook_receiver.mjs PORT_FILE OUT_FILE
 import { appendFileSync, writeFileSync } from "node:fs";
@@ -14,6 +15,7 @@ if (!portFile || !outFile) {
   process.exit(2);
 }
 const failedOnce = new Set();
+let refused = 0;
 const heldOnce = new Set();
 const server = createServer((request, response) => {
   let body = "";
@@ -23,6 +25,11 @@ const server = createServer((request, response) => {
     if (body.length > 1 << 20) request.destroy();  // bounded, like everything else
   });
   request.on("end", () => {
+    if (request.url.startsWith("/refuse") && refused < 3) {
+      refused += 1;
+      response.writeHead(500).end("not now\n");
+      return;
+    }
     if (request.url.startsWith("/flaky") && !failedOnce.has(body)) {
       failedOnce.add(body);
       response.writeHead(500).end("try again\n");

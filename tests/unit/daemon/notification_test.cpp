@@ -82,6 +82,21 @@ TEST(Decide, QuorumOfLocations) {
   EXPECT_EQ(decide(told), EventKind::recovery) << "fewer than the quorum see it";
 }
 
+TEST(Decide, APeerThatCannotBeAskedIsNoRecovery) {
+  // b told the problem that b and c saw; c no longer answers (a network split).
+  auto told = input(true, {"b"}, 2);
+  told.notified = Notified{State::critical, t0, t0};
+  told.agreement.unreachable = 1;
+  EXPECT_EQ(decide(told), std::nullopt) << "c might see it still";
+  // c answers again and sees it no more: the recovery.
+  told.agreement.unreachable = 0;
+  EXPECT_EQ(decide(told), EventKind::recovery);
+  // An unreachable peer never counts toward a problem.
+  auto fresh = input(true, {"b"}, 2);
+  fresh.agreement.unreachable = 1;
+  EXPECT_EQ(decide(fresh), std::nullopt);
+}
+
 Event sample_event() {
   Event event;
   event.kind = EventKind::problem;
