@@ -3,7 +3,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <boost/asio/ip/address.hpp>
 #include <charconv>
+#include <fstream>
 #include <set>
 
 #include "cli/plugins.hpp"
@@ -152,6 +154,16 @@ ModuleConfig read_module(const Reader& reader, const YAML::Node& key, const YAML
   return module;
 }
 
+// The line of a YAML syntax error: yaml-cpp reports an error at the end of the file one
+// line past the last.
+int error_line(const std::string& path, int mark_line) {
+  std::ifstream file(path);
+  int lines = 0;
+  for (std::string line; std::getline(file, line);)
+    ++lines;
+  return std::max(1, std::min(mark_line + 1, lines));
+}
+
 }  // namespace
 
 std::vector<std::string> module_arguments(const ModuleConfig& module, const std::string& host,
@@ -173,7 +185,8 @@ core::Outcome<Config> load_config(const std::string& path) {
   } catch (const YAML::BadFile&) {
     return fail(path + ": cannot read the file");
   } catch (const YAML::ParserException& e) {
-    return fail(path + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
+    return fail(path + ":" + std::to_string(error_line(path, e.mark.line)) +
+                ": not valid YAML: " + e.msg);
   }
   Reader reader(path);
   Config config;
@@ -181,6 +194,10 @@ core::Outcome<Config> load_config(const std::string& path) {
   try {
     if (!root || root.IsNull())
       return fail(path + ": the file is empty (a list of checks is needed)");
+    if (!root.IsMap()) {
+      reader.fail(root, "", "the configuration must be a mapping (location:, checks:, ...)");
+    }
+    reader.unique_keys(root, "");
     reader.only(root, "",
                 {"location", "listen", "database", "retention", "max_concurrent", "defaults",
                  "checks", "modules", "notifications", "http"});
@@ -201,6 +218,14 @@ core::Outcome<Config> load_config(const std::string& path) {
       config.listen_host = listen.substr(0, colon);
       if (config.listen_host.size() > 2 && config.listen_host.front() == '[') {
         config.listen_host = config.listen_host.substr(1, config.listen_host.size() - 2);
+      }
+      boost::system::error_code bad_address;
+      boost::asio::ip::make_address(config.listen_host, bad_address);
+      if (bad_address) {
+        reader.fail(root["listen"], "listen",
+                    "'" + config.listen_host +
+                        "' is not an IP address to listen on (e.g. 127.0.0.1:9797, [::1]:9797, "
+                        "0.0.0.0:9797)");
       }
       config.listen_port = static_cast<std::uint16_t>(port);
     }

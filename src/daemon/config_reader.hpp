@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -24,8 +25,30 @@ class Reader {
 
   [[noreturn]] void fail(const YAML::Node& node, const std::string& key,
                          const std::string& what) const {
-    throw ConfigError{path_ + ":" + std::to_string(node.Mark().line + 1) + ": " + key + ": " +
-                      what};
+    throw ConfigError{path_ + ":" + std::to_string(node.Mark().line + 1) + ": " +
+                      (key.empty() ? "" : key + ": ") + what};
+  }
+
+  // yaml-cpp keeps the first of two equal keys of a mapping and drops the second without a
+  // word: every mapping of the file is checked, so that a second `checks:` is not lost.
+  void unique_keys(const YAML::Node& node, const std::string& where, int depth = 0) const {
+    if (depth > 32) fail(node, where, "nested too deeply");
+    if (node.IsMap()) {
+      std::map<std::string, int> lines;
+      for (const auto& item : node) {
+        auto key = item.first.IsScalar() ? item.first.as<std::string>() : std::string("?");
+        auto full = where.empty() ? key : where + "." + key;
+        auto [first, fresh] = lines.emplace(key, item.first.Mark().line + 1);
+        if (!fresh) {
+          fail(item.first, full,
+               "given twice (first at line " + std::to_string(first->second) + ")");
+        }
+        unique_keys(item.second, full, depth + 1);
+      }
+    } else if (node.IsSequence()) {
+      for (std::size_t i = 0; i < node.size(); ++i)
+        unique_keys(node[i], where + "[" + std::to_string(i) + "]", depth + 1);
+    }
   }
 
   // Every key of `map` must be one of `known`: a misspelt key is an error, not a default.

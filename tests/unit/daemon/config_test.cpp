@@ -133,7 +133,15 @@ TEST_F(ConfigTest, ErrorsSayFileLineKeyAndWhat) {
        "4: checks[0].args: --help and --version do not run a check"},
       {head + "  - name: a\n    plugin: check_imap\n    args: [-H, h]\n",
        "5: checks[1].name: 'a' is used twice"},
-      {"checks: [\n", "not valid YAML"},
+      {"checks: [\n", "1: not valid YAML"},  // not line 2 of a file of one line
+      {"listen: localhost:9797\n" + head, "1: listen: 'localhost' is not an IP address"},
+      {"- a\n", "1: the configuration must be a mapping"},
+      // yaml-cpp alone would keep the first of two equal keys and drop the second.
+      {head + "checks:\n  - name: b\n    plugin: check_imap\n",
+       "5: checks: given twice (first at line 1)"},
+      {head + "    passive: true\n    passive: false\n",
+       "6: checks[0].passive: given twice (first at line 5)"},
+      {head + "    labels: {a: x, a: y}\n", "5: checks[0].labels.a: given twice"},
       {head + "modules: [a]\n", "5: modules: must be a mapping of names to modules"},
       {head + "modules:\n  m: {plugin: check_smtp, args: [-S, -H, h]}\n",
        "6: modules.m.args: '-H': the host and port come from the request's target"},
