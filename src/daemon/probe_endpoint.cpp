@@ -8,6 +8,7 @@
 #include "daemon/metrics.hpp"
 #include "output/nagios.hpp"
 #include "output/prometheus.hpp"
+#include "protocol/redact.hpp"
 
 namespace mailprobe::daemon {
 
@@ -72,21 +73,59 @@ std::optional<double> probe_budget_seconds(double module_timeout, std::string_vi
   return std::min(module_timeout, allowed);
 }
 
+namespace {
+
+// An option whose value is a secret: -P, --password, --pass (check_mailstore), and any
+// other --...password that is not the name of a file or variable holding one.
+bool secret_option(std::string_view option) {
+  if (option == "-P" || option == "--password" || option == "--pass") return true;
+  bool password = option.rfind("--", 0) == 0 && option.find("password") != std::string_view::npos;
+  auto ends = [&](std::string_view tail) {
+    return option.size() >= tail.size() && option.substr(option.size() - tail.size()) == tail;
+  };
+  return password && !ends("-file") && !ends("-env");
+}
+
+// An option whose value is sent to the server as it is (check_tcp's send and quit strings,
+// check_smtp's commands): a login in it is shown as in a transcript.
+bool sent_option(std::string_view option) {
+  return option == "-s" || option == "--send" || option == "-q" || option == "--quit" ||
+         option == "-C" || option == "--command";
+}
+
+}  // namespace
+
 std::string redacted_command_line(const std::string& plugin, const std::vector<std::string>& args) {
+  enum class Value { shown, secret, sent };
+  auto kind = [](std::string_view option) {
+    if (secret_option(option)) return Value::secret;
+    return sent_option(option) ? Value::sent : Value::shown;
+  };
+  auto hidden = [](Value value, std::string_view text) {
+    return value == Value::secret ? std::string("(redacted)") : protocol::redact_client_data(text);
+  };
   std::string line = plugin;
-  bool hide_next = false;
+  Value next = Value::shown;  // of the argument that follows an option
   for (const auto& arg : args) {
     line += ' ';
-    if (hide_next) {
-      line += "(redacted)";
-      hide_next = false;
-    } else if (arg == "-P" || arg == "--password") {
-      line += arg;
-      hide_next = true;
-    } else if (arg.rfind("--password=", 0) == 0 || (arg.rfind("-P", 0) == 0 && arg.size() > 2)) {
-      line += arg.substr(0, arg.rfind("--password=", 0) == 0 ? 11 : 2) + "(redacted)";
+    if (next != Value::shown) {
+      line += hidden(next, arg);
+      next = Value::shown;
+      continue;
+    }
+    std::string_view whole = arg;
+    auto equals = whole.find('=');
+    if (whole.rfind("--", 0) == 0 && equals != std::string_view::npos) {  // --send=...
+      auto value = kind(whole.substr(0, equals));
+      line += value == Value::shown ? arg
+                                    : std::string(whole.substr(0, equals + 1)) +
+                                          hidden(value, whole.substr(equals + 1));
+    } else if (whole.size() > 2 && whole[0] == '-' && whole[1] != '-' &&
+               kind(whole.substr(0, 2)) != Value::shown) {  // -Psecret, -sUSER ...
+      line += std::string(whole.substr(0, 2)) + hidden(kind(whole.substr(0, 2)), whole.substr(2));
     } else {
       line += arg;
+      next = kind(whole);
     }
   }
   return line;
@@ -144,10 +183,26 @@ boost::asio::awaitable<HttpResponse> ProbeEndpoint::handle(const HttpRequest& re
                   "' is not a positive number of seconds");
   }
 
-  co_await limit_.acquire();
+  // The scrape's deadline covers the wait for a free slot too (max_concurrent): a busy
+  // daemon answers probe_success 0 in time rather than a scrape that times out.
   auto started = std::chrono::steady_clock::now();
-  auto result = co_await cli::run_call(call, *budget);
-  limit_.release();
+  auto until = started + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                             std::chrono::duration<double>(*budget));
+  core::ProbeResult result;
+  if (co_await limit_.acquire_until(until)) {
+    // What the wait for the slot left of the deadline (all of it, when there was none).
+    double waited = core::seconds(std::chrono::steady_clock::now() - started);
+    double left = waited < 0.001 ? *budget : std::max(*budget - waited, 0.001);
+    result = co_await cli::run_call(call, left);
+    limit_.release();
+  } else {
+    result.service = "PROBE";
+    result.fail({"queue", core::FailureKind::timeout,
+                 "timeout after " + core::format_seconds(*budget) +
+                     " waiting for one of the daemon's " + std::to_string(limit_.limit()) +
+                     " probe slots (max_concurrent); the probe did not run"},
+                core::State::unknown);
+  }
   double duration = core::seconds(std::chrono::steady_clock::now() - started);
 
   output::PrometheusText metrics;

@@ -131,21 +131,29 @@ void Scheduler::apply(const std::vector<CheckConfig>& configs) {
 }
 
 asio::awaitable<void> ConcurrencyLimit::acquire() {
+  co_await acquire_until(Clock::time_point::max());
+}
+
+asio::awaitable<bool> ConcurrencyLimit::acquire_until(Clock::time_point until) {
   if (held_ < limit_) {
     ++held_;
-    co_return;
+    co_return true;
   }
-  auto waiter = std::make_shared<asio::steady_timer>(executor_);
-  waiter->expires_at(Clock::time_point::max());
+  auto waiter = std::make_shared<Waiter>(executor_);
+  waiter->timer.expires_at(until);
   waiting_.push_back(waiter);
-  co_await waiter->async_wait(use_tuple);  // release() hands the slot over by cancelling
+  co_await waiter->timer.async_wait(use_tuple);  // release() hands the slot over by cancelling
+  if (waiter->granted) co_return true;
+  std::erase(waiting_, waiter);  // the time is up
+  co_return false;
 }
 
 void ConcurrencyLimit::release() {
   if (!waiting_.empty() && held_ <= limit_) {
     auto next = waiting_.front();
     waiting_.pop_front();
-    next->cancel();  // the slot passes to it; held_ stays the same
+    next->granted = true;
+    next->timer.cancel();  // the slot passes to it; held_ stays the same
     return;
   }
   --held_;

@@ -46,15 +46,23 @@ class ConcurrencyLimit {
   ConcurrencyLimit(asio::any_io_executor executor, int limit)
       : executor_(std::move(executor)), limit_(limit) {}
   asio::awaitable<void> acquire();
+  // As acquire, but gives up at `until`: false when no slot came free by then.
+  asio::awaitable<bool> acquire_until(std::chrono::steady_clock::time_point until);
   void release();
   int held() const { return held_; }
+  int limit() const { return limit_; }
   void set_limit(int limit) { limit_ = limit; }
 
  private:
+  struct Waiter {
+    explicit Waiter(const asio::any_io_executor& executor) : timer(executor) {}
+    asio::steady_timer timer;
+    bool granted = false;  // release() handed it the slot
+  };
   asio::any_io_executor executor_;
   int limit_;
   int held_ = 0;
-  std::deque<std::shared_ptr<asio::steady_timer>> waiting_;  // for a free slot
+  std::deque<std::shared_ptr<Waiter>> waiting_;  // for a free slot, in order
 };
 
 class Scheduler {

@@ -120,6 +120,17 @@ TEST(ProbeCommandLine, PasswordsAreRedacted) {
       redacted_command_line("check_smtp", {"-U", "u", "-P", "secret", "--password=s2", "-Ps3",
                                            "--password-file", "/etc/pw"}),
       "check_smtp -U u -P (redacted) --password=(redacted) -P(redacted) --password-file /etc/pw");
+  // check_mailstore's --pass; a file or variable name is no secret.
+  EXPECT_EQ(redacted_command_line("check_mailstore", {"--pass", "s4", "--password-env", "PW"}),
+            "check_mailstore --pass (redacted) --password-env PW");
+  // A login inside a send string (the seed's check_pop -s "USER u\r\nPASS p\r\n") or an
+  // SMTP command is shown as a transcript shows it.
+  EXPECT_EQ(redacted_command_line("check_pop", {"-E", "-s", "USER u\\r\\nPASS p4ss\\r\\n"}),
+            "check_pop -E -s USER u\\r\\nPASS <redacted>\\r\\n");
+  EXPECT_EQ(redacted_command_line("check_imap", {"-sa1 LOGIN u p4ss", "--send=a1 LOGIN u p4ss"}),
+            "check_imap -sa1 LOGIN u <redacted> --send=a1 LOGIN u <redacted>");
+  EXPECT_EQ(redacted_command_line("check_smtp", {"-C", "AUTH PLAIN AHUAcDRzcw=="}),
+            "check_smtp -C AUTH PLAIN <redacted>");
 }
 
 class ProbeTest : public ApiTest {
@@ -165,6 +176,25 @@ TEST_F(ProbeTest, AWorkingTargetIsASuccess) {
   EXPECT_EQ(response[http::field::content_type], "text/plain; version=0.0.4; charset=utf-8");
   EXPECT_NE(response.body().find("\nprobe_success 1\n"), std::string::npos) << response.body();
   EXPECT_NE(response.body().find("\nmailprobe_check_state 0\n"), std::string::npos);
+}
+
+// Every slot busy (max_concurrent reached): the scrape still gets its answer in time.
+TEST_F(ProbeTest, TheScrapeTimeoutCoversTheWaitForASlot) {
+  limit_.set_limit(1);
+  auto hold = boost::asio::co_spawn(io_, limit_.acquire(), boost::asio::use_future);
+  io_.run();
+  io_.restart();
+  hold.get();
+  auto response = get("/probe?module=hello&target=127.0.0.1:1", http::verb::get, "1.5");
+  EXPECT_EQ(response.result(), http::status::ok);
+  const auto& body = response.body();
+  EXPECT_NE(body.find("\nprobe_success 0\n"), std::string::npos) << body;
+  auto debug = get("/probe?module=hello&debug=true&target=127.0.0.1:1", http::verb::get, "1.5");
+  EXPECT_NE(debug.body().find("PROBE UNKNOWN - timeout after 1.0 s waiting for one of the "
+                              "daemon's 1 probe slots (max_concurrent); the probe did not run"),
+            std::string::npos)
+      << debug.body();
+  limit_.release();
 }
 
 TEST_F(ProbeTest, TheScrapeTimeoutBoundsASilentServer) {
