@@ -1,12 +1,18 @@
 #include "daemon/http_server.hpp"
 
+#include <sys/resource.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <optional>
+
+#include "daemon/log.hpp"
 
 namespace mailprobe::daemon {
 
@@ -63,6 +69,11 @@ core::Status HttpServer::listen(const std::string& host, std::uint16_t port,
         "http", core::FailureKind::config,
         "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message()};
   }
+  // Half the file descriptors at most for HTTP connections: the probes need the rest.
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY) {
+    max_sessions_ = std::max<long>(16, static_cast<long>(files.rlim_cur / 2));
+  }
   asio::co_spawn(executor_, accept_loop(), asio::detached);
   return core::success();
 }
@@ -80,11 +91,32 @@ void HttpServer::stop() {
 
 asio::awaitable<void> HttpServer::accept_loop() {
   auto acceptor = acceptor_;  // kept alive while the loop runs
+  asio::steady_timer pause(executor_);
+  std::optional<std::chrono::steady_clock::time_point> last_complaint;
   for (;;) {
+    // At the limit, new connections wait in the kernel's backlog until one ends.
+    while (*sessions_ >= max_sessions_ && acceptor->is_open()) {
+      pause.expires_after(std::chrono::milliseconds(20));
+      co_await pause.async_wait(use_tuple);
+    }
     auto [ec, socket] = co_await acceptor->async_accept(use_tuple);
     if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
-    if (ec) continue;  // e.g. too many open files: try the next one
-    asio::co_spawn(executor_, session(std::move(socket)), asio::detached);
+    if (ec) {
+      // Out of file descriptors, say: the connection stays queued, and trying again at
+      // once would only spin. Said at most once a minute.
+      auto now = std::chrono::steady_clock::now();
+      if (!last_complaint || now - *last_complaint > std::chrono::minutes(1)) {
+        last_complaint = now;
+        log("http: cannot accept a connection: " + ec.message() + " (" +
+            std::to_string(*sessions_) + " open); trying again");
+      }
+      pause.expires_after(std::chrono::milliseconds(100));
+      co_await pause.async_wait(use_tuple);
+      continue;
+    }
+    ++*sessions_;
+    asio::co_spawn(executor_, session(std::move(socket)),
+                   [sessions = sessions_](const std::exception_ptr&) { --*sessions; });
   }
 }
 

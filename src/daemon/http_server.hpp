@@ -42,6 +42,8 @@ class HttpServer {
   HttpHandler handler_;
   std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
+  std::shared_ptr<long> sessions_ = std::make_shared<long>(0);  // connections open now
+  long max_sessions_ = 512;  // half of RLIMIT_NOFILE: the rest is for the probes
 };
 
 // A response with a body and its content type.

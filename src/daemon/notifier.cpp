@@ -212,7 +212,7 @@ void Notifier::dispatch(const Event& event, std::function<void(bool delivered)> 
   if (!config->webhooks.empty()) {
     auto body = event_json(event);
     for (const auto& webhook : config->webhooks) {
-      enqueue({"webhook", webhook.url, event.check,
+      enqueue({"webhook", protocol::url_for_logs(webhook.url), webhook.url, event.check,
                [this, config, &webhook, body]() { return send_webhook(webhook, body); }, outcome});
     }
   }
@@ -220,7 +220,7 @@ void Notifier::dispatch(const Event& event, std::function<void(bool delivered)> 
     auto environment = event_environment(event);
     for (const auto& command : config->commands) {
       enqueue(
-          {"command", command.argv.front(), event.check,
+          {"command", command.argv.front(), command.argv.front(), event.check,
            [this, config, &command, environment]() { return send_command(command, environment); },
            outcome});
     }
@@ -232,7 +232,7 @@ void Notifier::dispatch(const Event& event, std::function<void(bool delivered)> 
               std::to_string(++sequence_) + "." + std::to_string(random()) + "@" + domain + ">";
     auto message = event_email(event, email->from, email->to, id);
     for (const auto& to : email->to) {
-      enqueue({"email", to, event.check,
+      enqueue({"email", to, to, event.check,
                [this, config, &email, to, message]() { return send_email(*email, to, message); },
                outcome});
     }
@@ -242,7 +242,7 @@ void Notifier::dispatch(const Event& event, std::function<void(bool delivered)> 
 
 void Notifier::enqueue(Delivery delivery) {
   ++delivery.outcome->pending;
-  auto key = delivery.channel + "\n" + delivery.destination + "\n" + delivery.check;
+  auto key = delivery.channel + "\n" + delivery.address + "\n" + delivery.check;
   auto& queue = queues_[key];
   queue.push_back(std::move(delivery));
   ++in_flight_;
@@ -313,7 +313,8 @@ asio::awaitable<core::Status> Notifier::send_webhook(const WebhookConfig& webhoo
 asio::awaitable<core::Status> Notifier::send_command(const CommandConfig& command,
                                                      std::vector<std::string> environment) {
   auto output = co_await probes::run_command(command.argv, std::move(environment),
-                                             deadline_after(command.timeout_seconds), 4096);
+                                             deadline_after(command.timeout_seconds), 4096,
+                                             probes::Inherit::basic);
   if (!output) co_return output.failure();
   if (output->exit_status != 0) {
     auto tail = output->output;

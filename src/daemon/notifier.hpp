@@ -71,8 +71,9 @@ class Notifier {
   };
   // One event for one destination, tried until sent or out of retries.
   struct Delivery {
-    std::string channel;  // "webhook", "command", "email"
-    std::string destination;
+    std::string channel;      // "webhook", "command", "email"
+    std::string destination;  // as the log shows it
+    std::string address;      // the whole of it: deliveries to one address go in order
     std::string check;
     std::function<asio::awaitable<core::Status>()> attempt;
     std::shared_ptr<Outcome> outcome;

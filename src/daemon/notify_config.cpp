@@ -34,12 +34,32 @@ double seconds(const Reader& reader, const YAML::Node& node, const std::string& 
 }
 
 WebhookConfig read_webhook(const Reader& reader, const YAML::Node& node, const std::string& where) {
-  reader.only(node, where, {"url", "bearer_token_file", "ca_file", "timeout"});
+  reader.only(node, where,
+              {"url", "url_file", "url_env", "bearer_token_file", "ca_file", "timeout"});
   WebhookConfig webhook;
-  if (!node["url"]) reader.fail(node, where + ".url", "missing");
-  webhook.url = reader.text(node["url"], where + ".url");
+  // A URL whose path is its secret (Slack, Teams) can be kept out of the file.
+  int given = (node["url"] ? 1 : 0) + (node["url_file"] ? 1 : 0) + (node["url_env"] ? 1 : 0);
+  if (given != 1) {
+    reader.fail(node, where + ".url",
+                given == 0 ? "missing (url, or url_file or url_env for a secret URL)"
+                           : "give one of url, url_file and url_env");
+  }
+  std::string key = node["url"] ? "url" : node["url_file"] ? "url_file" : "url_env";
+  if (key == "url") {
+    webhook.url = reader.text(node["url"], where + ".url");
+  } else if (key == "url_file") {
+    webhook.url = secret(reader, node["url_file"], where + ".url_file");
+  } else {
+    auto name = reader.text(node["url_env"], where + ".url_env");
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr || *value == '\0') {
+      reader.fail(node["url_env"], where + ".url_env",
+                  "environment variable " + name + " is not set");
+    }
+    webhook.url = value;
+  }
   auto target = protocol::parse_http_url(webhook.url);
-  if (!target) reader.fail(node["url"], where + ".url", target.failure().message);
+  if (!target) reader.fail(node[key], where + "." + key, target.failure().message);
   webhook.target = *target;
   if (webhook.target.tls) {
     webhook.tls = tls_context(reader, node, where);

@@ -40,7 +40,7 @@
 namespace mailprobe::daemon {
 
 struct WebhookConfig {
-  std::string url;
+  std::string url;  // from url, url_file or url_env; logs show url_for_logs(url)
   protocol::HttpUrl target;
   std::shared_ptr<net::TlsClientContext> tls;  // for https://
   std::string bearer_token;                    // read from bearer_token_file

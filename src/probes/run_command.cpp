@@ -24,7 +24,7 @@ namespace asio = boost::asio;
 
 boost::asio::awaitable<core::Outcome<CommandOutput>> run_command(
     std::vector<std::string> argv, std::vector<std::string> environment, core::Deadline deadline,
-    std::size_t keep) {
+    std::size_t keep, Inherit inherit) {
   auto fail = [&](std::string message) -> core::Outcome<CommandOutput> {
     return core::Failure{"command", core::FailureKind::config, std::move(message)};
   };
@@ -40,8 +40,17 @@ boost::asio::awaitable<core::Outcome<CommandOutput>> run_command(
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
 
   std::vector<std::string> env_strings;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e)
-    env_strings.emplace_back(*e);
+  auto basic = [](std::string_view entry) {
+    static constexpr std::string_view names[] = {"PATH=",   "HOME=", "USER=", "LOGNAME=",  "SHELL=",
+                                                 "TMPDIR=", "TZ=",   "LANG=", "LANGUAGE=", "LC_"};
+    for (auto name : names) {
+      if (entry.substr(0, name.size()) == name) return true;
+    }
+    return false;
+  };
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    if (inherit == Inherit::all || basic(*e)) env_strings.emplace_back(*e);
+  }
   for (const auto& extra : environment)
     env_strings.push_back(extra);
   std::vector<char*> env_pointers;

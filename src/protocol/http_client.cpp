@@ -42,9 +42,19 @@ std::string size_text(std::size_t bytes) {
 }
 }  // namespace
 
+std::string url_for_logs(std::string_view text) {
+  auto parsed = boost::urls::parse_absolute_uri(text);
+  if (!parsed) return "(not a URL)";
+  std::string shown = std::string(parsed->scheme()) + "://" + std::string(parsed->encoded_host());
+  if (parsed->has_port()) shown += ":" + std::string(parsed->port());
+  auto rest = parsed->encoded_resource();
+  if (!rest.empty() && rest != "/") shown += "/…";
+  return shown;
+}
+
 core::Outcome<HttpUrl> parse_http_url(std::string_view text) {
   auto bad = [&](const std::string& what) -> core::Outcome<HttpUrl> {
-    return core::Failure{"url", core::FailureKind::config, "'" + std::string(text) + "': " + what};
+    return core::Failure{"url", core::FailureKind::config, "'" + url_for_logs(text) + "': " + what};
   };
   auto parsed = boost::urls::parse_absolute_uri(text);
   if (!parsed) return bad("not a URL");

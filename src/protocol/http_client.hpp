@@ -116,8 +116,11 @@ struct HttpUrl {
   std::uint16_t port = 0;
   std::string target;  // path and query, at least "/"
 };
-// The URL or what is wrong with it.
+// The URL or what is wrong with it (the message shows it as url_for_logs does).
 core::Outcome<HttpUrl> parse_http_url(std::string_view text);
+// A URL as logs and messages show it: scheme, host and port, the path and query only as
+// "/…" (a webhook's path is often its secret: Slack, Teams), never a user or password.
+std::string url_for_logs(std::string_view text);
 
 // The endpoint of `url` (TLS with `tls` when the URL is https://).
 HttpEndpoint http_endpoint(const HttpUrl& url, std::shared_ptr<net::TlsClientContext> tls);

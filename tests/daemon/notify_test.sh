@@ -46,7 +46,10 @@ printf 'hook-token\n' >"$work/token"
 cat >"$work/notify-command" <<SH
 #!/bin/sh
 echo "\$MAILPROBE_EVENT \$MAILPROBE_CHECK \$MAILPROBE_STATE \$MAILPROBE_LOCATION \$MAILPROBE_LABEL_ROLE" >>"$work/commands.log"
+echo "secret=\${MAILPROBE_TEST_SECRET:-unset} path=\${PATH:+set}" >>"$work/command-env.log"
 SH
+# A secret in the daemon's environment (a --password-env variable, say) is not passed on.
+export MAILPROBE_TEST_SECRET=hunter2
 chmod +x "$work/notify-command"
 
 # Events received: "EVENT CHECK STATE LOCATION PATH" lines.
@@ -124,11 +127,15 @@ expect "with the bearer token" \
 expect "as JSON" test "$(jq -r 'select(.path == "/hook") | .content_type' "$work/hooks.jsonl" | sort -u)" = "application/json"
 expect "by the command, with the event in its environment" \
   wait_for 10 grep -q "^problem dead CRITICAL lab-a mx$" "$work/commands.log"
+expect "and PATH, but not the daemon's other variables" \
+  test "$(sort -u "$work/command-env.log")" = "secret=unset path=set"
 expect "by email through the relay" \
   wait_for 20 sh -c "grep -rlsq '^Subject: \[mailprobe\] PROBLEM dead CRITICAL at lab-a' '$lab_dir/mail/example.test/receiver'"
 expect "a webhook that fails once gets the event on a retry" wait_for 15 has_event "problem dead CRITICAL lab-a /flaky"
 # shellcheck disable=SC2154
-expect "the failed attempt is logged" grep -q "notify: webhook $hook/flaky: attempt 1 of 3 failed: HTTP 500" "$log_a"
+expect "the failed attempt is logged (the URL without its path)" \
+  grep -q "notify: webhook $hook/…: attempt 1 of 3 failed: HTTP 500" "$log_a"
+expect "the webhook's path is in no log line" sh -c "! grep -q '/flaky' '$log_a'"
 # shellcheck disable=SC2154
 expect "the API says it is notified" \
   test "$(curl -sf "$base_a/api/v1/checks" | jq -r '.checks[] | select(.name == "dead") | .notified')" = true

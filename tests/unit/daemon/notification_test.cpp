@@ -11,6 +11,7 @@
 #include "daemon/history.hpp"
 #include "daemon/notifier.hpp"
 #include "daemon/peers.hpp"
+#include "protocol/http_client.hpp"
 
 namespace mailprobe::daemon {
 namespace {
@@ -262,16 +263,34 @@ TEST_F(NotifyConfigTest, Everything) {
   EXPECT_EQ(n.peers[1].target.target, "/mailprobe/");
   EXPECT_EQ(n.peers[0].authorization, "Basic bXA6czNjcmV0");
   EXPECT_EQ(n.quorum, 2);
+  // A secret URL from a file.
+  std::ofstream(dir_ / "hook.url") << "https://hooks.example.com/services/T0/B0/s3cret\n";
+  auto from_file =
+      load("notifications:\n  webhooks:\n    - url_file: " + (dir_ / "hook.url").string() + "\n");
+  ASSERT_TRUE(from_file) << from_file.failure().message;
+  EXPECT_EQ(from_file->notifications.webhooks[0].target.target, "/services/T0/B0/s3cret");
+  EXPECT_EQ(protocol::url_for_logs(from_file->notifications.webhooks[0].url),
+            "https://hooks.example.com/…");
   // The relay is the server under test: the notifier warns (the daemon's log).
   EXPECT_EQ(checked_hosts(*config).count("mail.example.com"), 1U);
 }
 
 TEST_F(NotifyConfigTest, ErrorsNameTheKey) {
   EXPECT_NE(error_of("notifications:\n  webhooks:\n    - url: ftp://x/\n")
-                .find(":7: notifications.webhooks[0].url: 'ftp://x/': use http:// or https://"),
+                .find(":7: notifications.webhooks[0].url: 'ftp://x': use http:// or https://"),
             std::string::npos);
-  EXPECT_NE(error_of("notifications:\n  webhooks:\n    - url: http://user:pw@x/\n")
-                .find("notifications.webhooks[0].url: "),
+  // The message never repeats a password, nor a path (a Slack URL's secret).
+  auto userinfo = error_of("notifications:\n  webhooks:\n    - url: http://user:pw@x/T0/B0/s3\n");
+  EXPECT_NE(userinfo.find("notifications.webhooks[0].url: 'http://x/…': no user or password"),
+            std::string::npos)
+      << userinfo;
+  EXPECT_EQ(userinfo.find("pw"), std::string::npos) << userinfo;
+  EXPECT_NE(error_of("notifications:\n  webhooks:\n    - {url: 'http://x/', url_env: HOOK}\n")
+                .find("notifications.webhooks[0].url: give one of url, url_file and url_env"),
+            std::string::npos);
+  EXPECT_NE(error_of("notifications:\n  webhooks:\n    - {url_env: MAILPROBE_NO_SUCH_HOOK}\n")
+                .find("notifications.webhooks[0].url_env: environment variable "
+                      "MAILPROBE_NO_SUCH_HOOK is not set"),
             std::string::npos);
   EXPECT_NE(error_of("notifications:\n  commands:\n    - command: 'sms +49'\n")
                 .find("notifications.commands[0].command: must be a list"),
