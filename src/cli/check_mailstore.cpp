@@ -128,12 +128,14 @@ PluginPlan check_mailstore(const std::string& name, int argc, const char* const*
   if (!format) return option_error(service, format.failure().message);
   options.debug = debug;
   options.transcript = api.verbose > 0;
-  return plugin_call(
+  auto call = plugin_call(
       service,
       [options](core::Deadline deadline) {
         return probes::probe_mailstore_jobs(options, deadline);
       },
       api.timeout, *format, options.debug || options.transcript);
+  call.servers = {api.host};
+  return call;
 }
 
 }  // namespace mailprobe::cli

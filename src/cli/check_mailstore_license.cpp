@@ -66,12 +66,14 @@ PluginPlan check_mailstore_license(const std::string& name, int argc, const char
   if (!format) return option_error(service, format.failure().message);
   options.debug = debug;
   options.transcript = api.verbose > 0;
-  return plugin_call(
+  auto call = plugin_call(
       service,
       [options](core::Deadline deadline) {
         return probes::probe_mailstore_license(options, deadline);
       },
       api.timeout, *format, options.debug || options.transcript);
+  call.servers = {api.host};
+  return call;
 }
 
 }  // namespace mailprobe::cli

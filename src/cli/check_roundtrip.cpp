@@ -152,9 +152,11 @@ PluginPlan check_roundtrip(const std::string& name, int argc, const char* const*
   format_holder.output_format = output_format;
   auto format = make_output_format(format_holder);
   if (!format) return error(format.failure().message);
-  return plugin_call(
+  auto call = plugin_call(
       service, [rt](core::Deadline deadline) { return probes::probe_roundtrip(rt, deadline); },
       timeout, *format, rt.transcript);
+  call.servers = {smtp.host, receive.host};
+  return call;
 }
 
 }  // namespace mailprobe::cli

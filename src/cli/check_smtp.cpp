@@ -65,9 +65,11 @@ PluginPlan check_smtp(const std::string& name, int argc, const char* const* argv
   smtp.credentials = *credentials;
   smtp.token = !options.token_file.empty();
   smtp.transcript = options.verbose > 0;
-  return plugin_call(
+  auto call = plugin_call(
       "SMTP", [smtp](core::Deadline deadline) { return probes::probe_smtp(smtp, deadline); },
       options.timeout, *format, smtp.transcript);
+  call.servers = {options.host};
+  return call;
 }
 
 }  // namespace mailprobe::cli

@@ -187,9 +187,11 @@ PluginPlan check_tcp_family(const std::string& name, int argc, const char* const
     tcp.login_mechanism = mechanism;
   }
   tcp.transcript = options.verbose > 0;
-  return plugin_call(
+  auto call = plugin_call(
       service, [tcp](core::Deadline deadline) { return probes::probe_tcp(tcp, deadline); },
       options.timeout, *format, tcp.transcript);
+  call.servers = {options.host};
+  return call;
 }
 
 }  // namespace mailprobe::cli

@@ -26,7 +26,7 @@ boost::asio::awaitable<void> run_into(const ProbeTask& task, core::Deadline dead
 
 PluginCall plugin_call(std::string service, ProbeTask task, double timeout_seconds,
                        OutputFormat format, bool transcript) {
-  return PluginCall{std::move(service), std::move(task), timeout_seconds, format, transcript};
+  return PluginCall{std::move(service), std::move(task), timeout_seconds, format, transcript, {}};
 }
 
 int execute(const PluginPlan& plan) {

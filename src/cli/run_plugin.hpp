@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "cli/plugin_options.hpp"
 #include "core/deadline.hpp"
@@ -23,6 +24,9 @@ struct PluginCall {
   double timeout_seconds = 10;
   OutputFormat format = OutputFormat::nagios;
   bool transcript = false;
+  // The servers the check talks to, as given (names or addresses): the daemon warns when
+  // its notifications would go through one of them.
+  std::vector<std::string> servers;
 };
 
 // A command line that runs no check: --help, --version, or an option error, with what to

@@ -11,6 +11,7 @@
 
 #include "cli/plugins.hpp"
 #include "daemon/log.hpp"
+#include "net/resolve.hpp"
 #include "probes/mail_submission.hpp"
 #include "probes/roundtrip_message.hpp"
 #include "probes/run_command.hpp"
@@ -69,14 +70,11 @@ void Notifier::configure(const Config& config) {
     if (history_ != nullptr) history_->set_notified(it->first, std::nullopt);
     it = notified_.erase(it);
   }
-  if (const auto& email = config_->email) {
-    auto hosts = checked_hosts(config);
-    if (hosts.count(lower(email->submission.server.host)) != 0) {
-      log("warning: notifications.email.relay " + email->relay +
-          " is a server that the checks test: when it fails, its own notifications may "
-          "not get out (use a relay outside the mail system under test)");
-    }
-  }
+  // Name lookups take time: the warning comes when they are done.
+  asio::co_spawn(executor_, relay_warning(config),
+                 [](const std::exception_ptr&, std::optional<std::string> warning) {
+                   if (warning) log(*warning);
+                 });
 }
 
 void Notifier::restore() {
@@ -352,22 +350,46 @@ asio::awaitable<void> Notifier::stop(std::chrono::milliseconds bound) {
 std::set<std::string> checked_hosts(const Config& config) {
   std::set<std::string> hosts;
   for (const auto& check : config.checks) {
-    const auto& args = check.args;
-    for (std::size_t i = 0; i < args.size(); ++i) {
-      const auto& arg = args[i];
-      for (const char* option : {"-H", "--host", "--hostname"}) {
-        std::string name = option;
-        if (arg == name && i + 1 < args.size()) {
-          hosts.insert(lower(args[i + 1]));
-        } else if (arg.rfind(name + "=", 0) == 0) {
-          hosts.insert(lower(arg.substr(name.size() + 1)));
-        } else if (name == "-H" && arg.size() > 2 && arg.rfind("-H", 0) == 0) {
-          hosts.insert(lower(arg.substr(2)));
-        }
-      }
-    }
+    for (const auto& server : check.call.servers)
+      hosts.insert(lower(server));
   }
   return hosts;
+}
+
+asio::awaitable<std::optional<std::string>> relay_warning(Config config) {
+  if (!config.notifications.email) co_return std::nullopt;
+  const auto& email = *config.notifications.email;
+  auto relay = lower(email.submission.server.host);
+  auto hosts = checked_hosts(config);
+  std::string relay_text = email.relay;
+  auto warning = [&](const std::string& host) {
+    return "warning: notifications.email.relay " + relay_text + " is " +
+           (host == relay ? std::string("a server") : "the address of " + host + ", a server") +
+           " that the checks test: when it fails, its own notifications may not get out (use a "
+           "relay outside the mail system under test)";
+  };
+  if (hosts.count(relay) != 0) co_return warning(relay);
+  // The same server by another name or address (localhost and 127.0.0.1): 2 s for each
+  // lookup, 10 s for all, whatever the resolver does.
+  auto lookup = [](const std::string& host) {
+    return net::resolve(host, 0, net::AddressFamily::any,
+                        core::Deadline::after(std::chrono::seconds(2)));
+  };
+  auto all = core::Deadline::after(std::chrono::seconds(10));
+  auto relay_endpoints = co_await lookup(relay);
+  if (!relay_endpoints) co_return std::nullopt;
+  std::set<asio::ip::address> relay_addresses;
+  for (const auto& endpoint : *relay_endpoints)
+    relay_addresses.insert(endpoint.address());
+  for (const auto& host : hosts) {
+    if (all.expired()) break;
+    auto endpoints = co_await lookup(host);
+    if (!endpoints) continue;
+    for (const auto& endpoint : *endpoints) {
+      if (relay_addresses.count(endpoint.address()) != 0) co_return warning(host);
+    }
+  }
+  co_return std::nullopt;
 }
 
 }  // namespace mailprobe::daemon

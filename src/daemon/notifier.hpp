@@ -111,7 +111,10 @@ class Notifier {
   std::uint64_t sequence_ = 0;  // for Message-IDs
 };
 
-// Hosts that checks of `config` probe (-H/--host of their plugin command lines).
+// Servers that checks of `config` talk to, as their command lines name them (lower case).
 std::set<std::string> checked_hosts(const Config& config);
+// The warning that notifications.email's relay is one of them, by name or by address
+// (names are looked up, a few seconds at most), or nullopt.
+asio::awaitable<std::optional<std::string>> relay_warning(Config config);
 
 }  // namespace mailprobe::daemon

@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -52,6 +53,10 @@ int serve(const ServeOptions& options) {
   auto config = std::move(*loaded);
   if (options.check_only) {
     std::printf("%s: valid, %zu checks\n", options.config_path.c_str(), config.checks.size());
+    asio::io_context lookups(1);
+    auto warning = asio::co_spawn(lookups, relay_warning(config), asio::use_future);
+    lookups.run();
+    if (auto text = warning.get()) std::printf("%s\n", text->c_str());
     return 0;
   }
   auto database = config.database.empty() ? default_database(options.config_path) : config.database;

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
@@ -273,6 +276,37 @@ TEST_F(NotifyConfigTest, Everything) {
             "https://hooks.example.com/…");
   // The relay is the server under test: the notifier warns (the daemon's log).
   EXPECT_EQ(checked_hosts(*config).count("mail.example.com"), 1U);
+}
+
+// The relay found among the checked servers by address too: localhost is 127.0.0.1, and
+// a round trip's servers count.
+TEST_F(NotifyConfigTest, TheRelayIsFoundAmongTheCheckedServersByAddress) {
+  std::ofstream(dir_ / "mailprobe.yaml")
+      << "checks:\n"
+         "  - {name: rt, plugin: check_mail_roundtrip, args: [--smtp-host, localhost, "
+         "--receive-host, 127.0.0.9, --from, a@b.c, --to, d@e.f, --receive-user, u, "
+         "--receive-password-env, HOME, --state-file, "
+      << (dir_ / "rt.sqlite").string()
+      << "]}\n"
+         "notifications:\n"
+         "  email: {relay: '127.0.0.1:2525', tls: none, from: a@b.c, to: [x@y.z]}\n";
+  auto config = load_config((dir_ / "mailprobe.yaml").string());
+  ASSERT_TRUE(config) << config.failure().message;
+  boost::asio::io_context io;
+  auto warning = boost::asio::co_spawn(io, relay_warning(*config), boost::asio::use_future);
+  io.run();
+  auto text = warning.get();
+  ASSERT_TRUE(text);
+  EXPECT_NE(text->find("relay 127.0.0.1:2525 is the address of localhost, a server that the "
+                       "checks test"),
+            std::string::npos)
+      << *text;
+  // Another relay: no warning.
+  config->notifications.email->submission.server.host = "192.0.2.1";
+  io.restart();
+  auto none = boost::asio::co_spawn(io, relay_warning(*config), boost::asio::use_future);
+  io.run();
+  EXPECT_FALSE(none.get());
 }
 
 TEST_F(NotifyConfigTest, ErrorsNameTheKey) {
