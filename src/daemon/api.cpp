@@ -192,8 +192,17 @@ boost::asio::awaitable<HttpResponse> Api::handle(const HttpRequest& request) {
         "text/plain; version=0.0.4; charset=utf-8");
   }
   if (path == "/probe") co_return co_await probe_.handle(request, url);
-  if (path == "/api/v1/checks") co_return respond(http::status::ok, checks_json(), json_type);
+  auto refuse_unknown = [&](std::initializer_list<std::string_view> known) {
+    auto unknown = unknown_parameter(url, known);
+    return unknown ? std::optional(respond(http::status::bad_request, *unknown, "text/plain"))
+                   : std::nullopt;
+  };
+  if (path == "/api/v1/checks") {
+    if (auto refused = refuse_unknown({})) co_return *refused;
+    co_return respond(http::status::ok, checks_json(), json_type);
+  }
   if (path == "/api/v1/history") {
+    if (auto refused = refuse_unknown({"limit"})) co_return *refused;
     auto limit = query_int(url, "limit", 200, 10000);
     if (!limit)
       co_return respond(http::status::bad_request, bad_number("limit", 10000), "text/plain");
@@ -211,6 +220,7 @@ boost::asio::awaitable<HttpResponse> Api::handle(const HttpRequest& request) {
     if (check == nullptr) {
       co_return respond(http::status::not_found, "no check '" + name + "'\n", "text/plain");
     }
+    if (auto refused = refuse_unknown({"since", "limit"})) co_return *refused;
     std::int64_t since = 0;
     auto it = url.params().find("since");
     if (it != url.params().end() && (*it).has_value) {

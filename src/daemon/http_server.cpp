@@ -46,6 +46,21 @@ HttpResponse make_response(const HttpRequest& request, http::status status, std:
   return response;
 }
 
+std::optional<std::string> unknown_parameter(const boost::urls::url_view& url,
+                                             std::initializer_list<std::string_view> known) {
+  for (const auto& param : url.params()) {
+    bool ok = false;
+    for (auto name : known)
+      ok = ok || param.key == name;
+    if (ok) continue;
+    std::string list;
+    for (auto name : known)
+      list += (list.empty() ? "" : ", ") + std::string(name);
+    return param.key + ": unknown parameter (known: " + (list.empty() ? "none" : list) + ")\n";
+  }
+  return std::nullopt;
+}
+
 HttpServer::HttpServer(asio::any_io_executor executor, HttpHandler handler)
     : executor_(std::move(executor)), handler_(std::move(handler)) {}
 

@@ -7,9 +7,13 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/url/url_view.hpp>
 #include <functional>
+#include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/outcome.hpp"
 
@@ -49,5 +53,10 @@ class HttpServer {
 // A response with a body and its content type.
 HttpResponse make_response(const HttpRequest& request, http::status status, std::string body,
                            std::string content_type);
+
+// "sinse: unknown parameter (known: since, limit)\n" for the first query parameter of `url`
+// that is not `known`, else nullopt: a misspelt parameter is a 400, not a silent default.
+std::optional<std::string> unknown_parameter(const boost::urls::url_view& url,
+                                             std::initializer_list<std::string_view> known);
 
 }  // namespace mailprobe::daemon

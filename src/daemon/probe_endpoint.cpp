@@ -141,6 +141,8 @@ boost::asio::awaitable<HttpResponse> ProbeEndpoint::handle(const HttpRequest& re
     if (it == url.params().end()) return std::nullopt;
     return std::string((*it).value);
   };
+  if (auto unknown = unknown_parameter(url, {"module", "target", "debug"}))
+    co_return bad(unknown->substr(0, unknown->size() - 1));
   auto module_name = param("module");
   if (!module_name || module_name->empty())
     co_return bad("module: missing (/probe?module=NAME&target=HOST:PORT)");

@@ -84,6 +84,14 @@ TEST_F(ApiTest, BadRequestsAreRefusedClearly) {
     EXPECT_EQ(response.body(), "limit: use a whole number from 1 to 10000\n") << target;
   }
   EXPECT_EQ(get("/api/v1/history?limit=5").result(), http::status::ok);
+  // A misspelt parameter is a 400 that names it, not a silent default.
+  auto misspelt = get("/api/v1/history?limt=5");
+  EXPECT_EQ(misspelt.result(), http::status::bad_request);
+  EXPECT_EQ(misspelt.body(), "limt: unknown parameter (known: limit)\n");
+  EXPECT_EQ(get("/api/v1/checks?x=1").body(), "x: unknown parameter (known: none)\n");
+  auto probe = get("/probe?module=m&target=h&debug=true&modul=x");
+  EXPECT_EQ(probe.result(), http::status::bad_request);
+  EXPECT_EQ(probe.body(), "modul: unknown parameter (known: module, target, debug)\n");
 }
 
 TEST(ProbeTarget, Forms) {
