@@ -37,7 +37,9 @@ class Reader {
       std::map<std::string, int> lines;
       for (const auto& item : node) {
         auto key = item.first.IsScalar() ? item.first.as<std::string>() : std::string("?");
-        auto full = where.empty() ? key : where + "." + key;
+        std::string full = where;
+        if (!full.empty()) full += ".";
+        full += key;
         auto [first, fresh] = lines.emplace(key, item.first.Mark().line + 1);
         if (!fresh) {
           fail(item.first, full,

@@ -82,11 +82,14 @@ function seconds(v) {
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-// 24-hour ticks; midnight shows the date instead.
+// 24-hour ticks; midnight shows the date instead. Ticks less than a minute apart (a new
+// check's few minutes, a zoom) show seconds, so that no two ticks read the same.
 function axisTime(u, splits) {
+  const step = splits.length > 1 ? splits[1] - splits[0] : 60;
   return splits.map((v) => {
     const d = new Date(v * 1000);
     const hm = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    if (step < 60) return `${hm}:${pad(d.getSeconds())}`;
     return hm === '00:00' ? `${MONTHS[d.getMonth()]} ${d.getDate()}` : hm;
   });
 }
