@@ -17,17 +17,19 @@ PluginPlan check_mailq(const std::string& name, int argc, const char* const* arg
   std::string server;
   double timeout = 15;
   std::string output_format = "nagios";
-  app.value("-w,--warning", warning, "WARNING from this many queued messages on");
-  app.value("-c,--critical", critical, "CRITICAL from this many on");
+  app.value("-w,--warning", warning, "WARNING from this many queued messages on", ranges::count);
+  app.value("-c,--critical", critical, "CRITICAL from this many on", ranges::count);
   app.value("-W,--warning-domain", mailq.domain_warning,
-            "WARNING when this many messages wait for one recipient domain (Postfix)");
+            "WARNING when this many messages wait for one recipient domain (Postfix)",
+            ranges::count);
   app.value("-C,--critical-domain", mailq.domain_critical,
-            "CRITICAL when this many wait for one recipient domain (Postfix)");
+            "CRITICAL when this many wait for one recipient domain (Postfix)", ranges::count);
   app.value("-M,--mailserver", server, "postfix or exim (default: the one installed)");
   app.value("-d,--configdir", mailq.config_dir, "Postfix configuration directory");
   app.value("--queue-command", mailq.command,
             "Program to ask instead of postqueue/exim (e.g. a sudo wrapper)");
-  app.value("-t,--timeout", timeout, "Seconds before the check times out (default: 15)");
+  app.value("-t,--timeout", timeout, "Seconds before the check times out (default: 15)",
+            ranges::timeout);
   app.value("--output-format", output_format, "nagios (default) or json");
   if (auto done = parse_plugin_options(app, argc, argv, "MAILQ")) return *done;
   if (!warning || !critical) return option_error("MAILQ", "-w and -c are required");

@@ -24,7 +24,8 @@ PluginPlan check_mailstore_license(const std::string& name, int argc, const char
   add_mailstore_api_options(app, api);
   app.value("-l,--licensed", licensed,
             "Number of licensed users; users are then counted with GetUsers (default: "
-            "GetLicenseInformation's numbers, if the server offers it)");
+            "GetLicenseInformation's numbers, if the server offers it)",
+            {1, 1e9});
   app.value("-w,--warning", warning,
             "WARNING when fewer than this many licences are free, or with %: when more than "
             "this percentage is used (e.g. 5 or 90%)");

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -74,9 +75,10 @@ PluginPlan check_roundtrip(const std::string& name, int argc, const char* const*
   app.value("--state-file", state_file, "SQLite file remembering probes between runs");
   app.value("--secret-file", secret_file,
             "File with the secret that signs probes (shared with a reflector)");
-  app.value("--wait", rt.wait_seconds, "Seconds this run waits for its own message (default: 30)");
+  app.value("--wait", rt.wait_seconds, "Seconds this run waits for its own message (default: 30)",
+            ranges::wait);
   app.value("--poll-interval", rt.poll_seconds,
-            "Seconds between looks with POP3 or IMAP without IDLE (default: 1)");
+            "Seconds between looks with POP3 or IMAP without IDLE (default: 1)", {0.01, 3600});
   app.value("--lost-after", lost_after,
             "Seconds after which a probe that never arrived is lost (default: -c)");
   app.flag("--keep", rt.keep, "Leave arrived test messages in the mailbox");
@@ -84,7 +86,8 @@ PluginPlan check_roundtrip(const std::string& name, int argc, const char* const*
            "--to reflects probes (mailprobe reflect): time its answer");
   app.value("-w,--warning", warning, "Round-trip seconds for WARNING (default: 120)");
   app.value("-c,--critical", critical, "Round-trip seconds for CRITICAL (default: 600)");
-  app.value("-t,--timeout", timeout, "Seconds for the whole check (default: --wait + 30)");
+  app.value("-t,--timeout", timeout, "Seconds for the whole check (default: --wait + 30)",
+            ranges::timeout);
   app.counter("-v,--verbose", verbose, "Show the conversations (secrets redacted)");
   app.value("--output-format", output_format, "nagios (default) or json");
   if (auto done = parse_plugin_options(app, argc, argv, service)) return *done;
@@ -97,14 +100,19 @@ PluginPlan check_roundtrip(const std::string& name, int argc, const char* const*
   auto thresholds = core::Thresholds::parse(warning, critical);
   if (auto* message = std::get_if<std::string>(&thresholds)) return error(*message);
   rt.rtt = std::get<core::Thresholds>(thresholds);
+  // The state file forgets probes after 30 days: none can be declared lost later than that.
+  constexpr double longest_lost_after = 30.0 * 86400;
   if (lost_after) {
     auto seconds = core::parse_number(*lost_after);
     if (!seconds || *seconds <= 0) {
       return error("--lost-after '" + *lost_after + "' is not a positive number");
     }
+    if (*seconds > longest_lost_after) {
+      return error("--lost-after '" + *lost_after + "' is out of range (from 0 to 2592000)");
+    }
     rt.lost_after_seconds = *seconds;
   } else if (auto seconds = core::parse_number(critical)) {
-    rt.lost_after_seconds = *seconds;
+    rt.lost_after_seconds = std::min(*seconds, longest_lost_after);
   }
   if (rt.lost_after_seconds <= rt.wait_seconds) {
     return error("--lost-after must be longer than --wait");

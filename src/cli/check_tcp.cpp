@@ -93,9 +93,9 @@ PluginPlan check_tcp_family(const std::string& name, int argc, const char* const
   app.value("-r,--refuse", refuse, "State when the connection is refused: ok|warn|crit");
   app.value("-M,--mismatch", mismatch, "State when the expect strings do not match");
   app.flag("-j,--jail", tcp.hide_output, "Do not show the server's response");
-  app.value("-m,--maxbytes", max_bytes, "Stop reading after this many bytes");
+  app.value("-m,--maxbytes", max_bytes, "Stop reading after this many bytes", {0, 16 * 1048576});
   app.value("-d,--delay", delay,
-            "Seconds to keep collecting the response when it pauses (default: 2)");
+            "Seconds to keep collecting the response when it pauses (default: 2)", {0, 3600});
   app.flag("-S,--ssl", tls,
            "Use TLS: STARTTLS/STLS on the standard plain port (110, 143), implicit TLS on "
            "any other port");

@@ -15,7 +15,7 @@ core::Failure option_failure(std::string message) {
 void add_mailstore_api_options(OptionParser& app, MailstoreApiOptions& options) {
   app.value("-H,--host,--hostname", options.host,
             "MailStore Server host name or address (default: localhost)");
-  app.value("--port", options.port, "Administration API port (default: 8463)");
+  app.value("--port", options.port, "Administration API port (default: 8463)", ranges::port);
   app.flag("-4,--use-ipv4", options.ipv4, "Use IPv4 only");
   app.flag("-6,--use-ipv6", options.ipv6, "Use IPv6 only");
   app.value("-U,--username,--user,--userName", options.user,
@@ -34,7 +34,7 @@ void add_mailstore_api_options(OptionParser& app, MailstoreApiOptions& options) 
   app.flag("--insecure", options.insecure,
            "Do not verify the certificate at all (reported in the output)");
   app.value("-t,--timeout", options.timeout,
-            "Seconds before the whole check times out (default: 30)");
+            "Seconds before the whole check times out (default: 30)", ranges::timeout);
   app.counter("-v,--verbose", options.verbose,
               "Show the HTTP requests and answers (never the password)");
   app.value("--output-format", options.output_format, "nagios (default) or json");

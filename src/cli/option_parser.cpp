@@ -5,19 +5,31 @@
 #include <charconv>
 #include <cmath>
 
+#include "core/format.hpp"
 #include "core/range.hpp"
 
 namespace mailprobe::cli {
 
 namespace {
 
+std::string out_of_range(const char* text, NumberRange range) {
+  return "'" + std::string(text) + "' is out of range (from " + core::format_number(range.min) +
+         " to " + core::format_number(range.max) + ")";
+}
+
 template <class Integer>
-std::string parse_integer(const char* text, Integer& out) {
+std::string parse_integer(const char* text, Integer& out, NumberRange range) {
   std::string_view view(text);
-  auto [ptr, ec] = std::from_chars(view.data(), view.data() + view.size(), out);
+  Integer value = 0;
+  auto [ptr, ec] = std::from_chars(view.data(), view.data() + view.size(), value);
+  if (ec == std::errc::result_out_of_range) return out_of_range(text, range);
   if (view.empty() || ec != std::errc{} || ptr != view.data() + view.size()) {
     return "'" + std::string(view) + "' is not a whole number";
   }
+  if (static_cast<double>(value) < range.min || static_cast<double>(value) > range.max) {
+    return out_of_range(text, range);
+  }
+  out = value;
   return "";
 }
 
@@ -86,27 +98,34 @@ void OptionParser::value(const std::string& names, std::vector<std::string>& tar
   });
 }
 
-void OptionParser::value(const std::string& names, int& target, std::string help) {
-  add(names, true, std::move(help), [&target](const char* v) { return parse_integer(v, target); });
+void OptionParser::value(const std::string& names, int& target, std::string help,
+                         NumberRange range) {
+  add(names, true, std::move(help),
+      [&target, range](const char* v) { return parse_integer(v, target, range); });
 }
 
-void OptionParser::value(const std::string& names, long& target, std::string help) {
-  add(names, true, std::move(help), [&target](const char* v) { return parse_integer(v, target); });
+void OptionParser::value(const std::string& names, long& target, std::string help,
+                         NumberRange range) {
+  add(names, true, std::move(help),
+      [&target, range](const char* v) { return parse_integer(v, target, range); });
 }
 
-void OptionParser::value(const std::string& names, std::optional<long>& target, std::string help) {
-  add(names, true, std::move(help), [&target](const char* v) {
+void OptionParser::value(const std::string& names, std::optional<long>& target, std::string help,
+                         NumberRange range) {
+  add(names, true, std::move(help), [&target, range](const char* v) {
     long parsed = 0;
-    auto error = parse_integer(v, parsed);
+    auto error = parse_integer(v, parsed, range);
     if (error.empty()) target = parsed;
     return error;
   });
 }
 
-void OptionParser::value(const std::string& names, double& target, std::string help) {
-  add(names, true, std::move(help), [&target](const char* v) {
+void OptionParser::value(const std::string& names, double& target, std::string help,
+                         NumberRange range) {
+  add(names, true, std::move(help), [&target, range](const char* v) {
     auto parsed = core::parse_number(v);
     if (!parsed) return "'" + std::string(v) + "' is not a number";
+    if (*parsed < range.min || *parsed > range.max) return out_of_range(v, range);
     target = *parsed;
     return std::string();
   });

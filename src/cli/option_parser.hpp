@@ -11,6 +11,22 @@
 
 namespace mailprobe::cli {
 
+// The values a numeric option accepts, both ends included: a value outside is an error that
+// names the option and the range, never a number that overflows later (a timeout of 1e300
+// seconds, a port of 70000).
+struct NumberRange {
+  double min;
+  double max;
+};
+
+// The ranges the plugins share.
+namespace ranges {
+inline constexpr NumberRange timeout{0.001, 86400};  // -t: one run takes at most a day
+inline constexpr NumberRange port{1, 65535};
+inline constexpr NumberRange count{0, 1e9};       // messages in a queue
+inline constexpr NumberRange wait{0.001, 86400};  // seconds waited within a run
+}  // namespace ranges
+
 class OptionParser {
  public:
   enum class Result { run, help, version, error };
@@ -23,10 +39,11 @@ class OptionParser {
   void value(const std::string& names, std::string& target, std::string help);
   void value(const std::string& names, std::optional<std::string>& target, std::string help);
   void value(const std::string& names, std::vector<std::string>& target, std::string help);
-  void value(const std::string& names, int& target, std::string help);
-  void value(const std::string& names, long& target, std::string help);
-  void value(const std::string& names, std::optional<long>& target, std::string help);
-  void value(const std::string& names, double& target, std::string help);
+  void value(const std::string& names, int& target, std::string help, NumberRange range);
+  void value(const std::string& names, long& target, std::string help, NumberRange range);
+  void value(const std::string& names, std::optional<long>& target, std::string help,
+             NumberRange range);
+  void value(const std::string& names, double& target, std::string help, NumberRange range);
   // One operand (a host, as monitoring-plugins accepts it without -H).
   void operand(std::string& target, std::string name);
 

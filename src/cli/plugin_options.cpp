@@ -16,11 +16,11 @@ core::Failure option_error(std::string message) {
 void add_connection_options(OptionParser& app, PluginOptions& options,
                             const std::string& port_help) {
   app.value("-H,--hostname,--host", options.host, "Host name or IP address to connect to");
-  app.value("-p,--port", options.port, "Port number (" + port_help + ")");
+  app.value("-p,--port", options.port, "Port number (" + port_help + ")", ranges::port);
   app.flag("-4,--use-ipv4", options.ipv4, "Use IPv4 only");
   app.flag("-6,--use-ipv6", options.ipv6, "Use IPv6 only");
   app.value("-t,--timeout", options.timeout,
-            "Seconds before the whole check times out (default: 10)");
+            "Seconds before the whole check times out (default: 10)", ranges::timeout);
   app.value("-w,--warning", options.warning,
             "Response time in seconds for WARNING (a number or a Nagios range)");
   app.value("-c,--critical", options.critical,
@@ -188,7 +188,8 @@ void add_server_options(OptionParser& app, ServerOptions& options, const std::st
                         const std::string& what) {
   auto option = [&](const std::string& name) { return "--" + prefix + "-" + name; };
   app.value(option("host"), options.host, what);
-  app.value(option("port"), options.port, "Its port (default: by TLS mode and login)");
+  app.value(option("port"), options.port, "Its port (default: by TLS mode and login)",
+            ranges::port);
   app.value(option("tls"), options.tls, "none, starttls or tls (default: " + options.tls + ")");
   app.value(option("user"), options.user, "User to log in as");
   app.value(option("password-file"), options.password_file, "File with the password");

@@ -8,13 +8,13 @@
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <cstdio>
 #include <optional>
 
 #include "cli/plugins.hpp"
 #include "cli/run_plugin.hpp"
+#include "net/spawn.hpp"
 #include "probes/reflector.hpp"
 #include "probes/reflector_imap.hpp"
 
@@ -44,9 +44,13 @@ int watch_imap(const probes::ReflectorMailbox& mailbox, const probes::ReflectorO
           report = co_await probes::watch_mailbox(
               mailbox, reflector, core::Deadline::after(std::chrono::minutes(25)), once);
         },
-        boost::asio::detached);
+        net::on_failure([&](const std::string& why) {
+          report = core::Failure{"reflect", core::FailureKind::internal, "internal error: " + why};
+        }));
     io.run();
     if (report && *report) {
+      for (const auto& why : (*report)->ignored_why)
+        std::fprintf(stderr, "mailprobe reflect: %s\n", why.c_str());
       if (verbose) {
         std::fprintf(stderr, "mailprobe reflect: %d reflected, %d ignored\n", (*report)->reflected,
                      (*report)->ignored);
@@ -83,9 +87,11 @@ int reflect(const std::string& name, int argc, const char* const* argv) {
   app.value("--secret-file", secret_file, "File with the secret shared with the prober");
   app.value("--state-file", state_file, "SQLite file of answered probes (against replays)");
   app.value("--max-age", reflector.max_age_seconds,
-            "Seconds after which a probe is too old to answer (default: 3600)");
-  app.value("--max-size", max_bytes, "Bytes beyond which a message is no probe (default: 1 MiB)");
-  app.value("-t,--timeout", timeout, "Seconds for handing over the reflection (default: 30)");
+            "Seconds after which a probe is too old to answer (default: 3600)", {1, 30 * 86400});
+  app.value("--max-size", max_bytes, "Bytes beyond which a message is no probe (default: 1 MiB)",
+            {1, 64 * 1048576});
+  app.value("-t,--timeout", timeout, "Seconds for handing over the reflection (default: 30)",
+            ranges::timeout);
   app.counter("-v,--verbose", verbose, "Say on standard error what was done and why");
   // IMAP mode: probes read from a mailbox instead of standard input.
   add_server_options(app, imap, "imap", "Read probes from this IMAP server instead of stdin");
@@ -144,7 +150,9 @@ int reflect(const std::string& name, int argc, const char* const* argv) {
         outcome = co_await probes::reflect_message(std::move(message), reflector,
                                                    core::Deadline::after(budget));
       },
-      boost::asio::detached);
+      net::on_failure([&](const std::string& why) {
+        outcome = {probes::ReflectVerdict::failed, "internal error: " + why};
+      }));
   io.run();
   if (outcome.verdict == probes::ReflectVerdict::failed) return temporary_failure(outcome.detail);
   if (verbose > 0) std::fprintf(stderr, "mailprobe reflect: %s\n", outcome.detail.c_str());

@@ -6,7 +6,7 @@
 
 namespace mailprobe::core {
 
-std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+std::optional<double> duration_milliseconds(std::string_view text) {
   struct Unit {
     std::string_view suffix;
     double milliseconds;
@@ -25,7 +25,15 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   }
   auto number = parse_number(text);
   if (!number || *number < 0 || !std::isfinite(*number * factor)) return std::nullopt;
-  return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(*number * factor)));
+  return *number * factor;
+}
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  auto ms = duration_milliseconds(text);
+  // Judged as a double, before the conversion: a value past the range of long long would
+  // come back from llround as its minimum, a negative duration.
+  if (!ms || *ms > static_cast<double>(max_duration.count())) return std::nullopt;
+  return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(*ms)));
 }
 
 std::string format_duration(std::chrono::milliseconds duration) {

@@ -36,4 +36,12 @@ std::string format_seconds(double seconds) {
   return buffer;
 }
 
+std::string format_size(std::size_t bytes) {
+  constexpr std::size_t kib = 1024;
+  constexpr std::size_t mib = kib * kib;
+  if (bytes >= mib && bytes % mib == 0) return std::to_string(bytes / mib) + " MiB";
+  if (bytes >= kib && bytes % kib == 0) return std::to_string(bytes / kib) + " KiB";
+  return std::to_string(bytes) + " bytes";
+}
+
 }  // namespace mailprobe::core

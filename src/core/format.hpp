@@ -1,6 +1,7 @@
 #pragma once
 // Number formatting shared by every renderer: no exponent, no trailing zeros.
 
+#include <cstddef>
 #include <string>
 
 namespace mailprobe::core {
@@ -13,5 +14,8 @@ std::string format_fixed(double value, int decimals);
 
 // A duration in seconds for messages: "10.0 s", "0.250 s".
 std::string format_seconds(double seconds);
+
+// A size for messages: "16 MiB", "64 KiB", "1000 bytes".
+std::string format_size(std::size_t bytes);
 
 }  // namespace mailprobe::core

@@ -24,6 +24,8 @@ std::string_view failure_kind_name(FailureKind kind) {
       return "mismatch";
     case FailureKind::config:
       return "config";
+    case FailureKind::internal:
+      return "internal";
   }
   return "unknown";
 }

@@ -22,6 +22,7 @@ enum class FailureKind {
   rejected,     // the server answered correctly but refused (STARTTLS missing, AUTH failed)
   mismatch,     // an expected string or reply code did not match
   config,       // bad options or local files (CA file, password file)
+  internal,     // mailprobe's own fault (a bug): UNKNOWN, never blamed on the server
 };
 
 // "resolve", "refused", "timeout", ...: stable names for JSON and metrics labels.

@@ -70,12 +70,14 @@ CheckConfig read_check(const Reader& reader, const YAML::Node& node, const std::
       check.args.push_back(reader.text(arg, where + ".args"));
   }
   bool roundtrip = check.plugin == "check_mail_roundtrip";
-  check.interval = node["interval"] ? reader.duration(node["interval"], where + ".interval")
-                   : roundtrip      ? defaults.roundtrip_interval
-                                    : defaults.interval;
-  check.retry_interval = node["retry_interval"]
-                             ? reader.duration(node["retry_interval"], where + ".retry_interval")
-                             : defaults.retry_interval;
+  check.interval = node["interval"]
+                       ? reader.duration(node["interval"], where + ".interval", ranges::interval)
+                   : roundtrip ? defaults.roundtrip_interval
+                               : defaults.interval;
+  check.retry_interval =
+      node["retry_interval"]
+          ? reader.duration(node["retry_interval"], where + ".retry_interval", ranges::interval)
+          : defaults.retry_interval;
   check.max_attempts = node["max_attempts"]
                            ? reader.number(node["max_attempts"], where + ".max_attempts", 1, 10)
                            : defaults.max_attempts;
@@ -103,7 +105,9 @@ CheckConfig read_check(const Reader& reader, const YAML::Node& node, const std::
   check.call.format = cli::OutputFormat::nagios;
   if (node["timeout"]) {
     check.call.timeout_seconds =
-        std::chrono::duration<double>(reader.duration(node["timeout"], where + ".timeout")).count();
+        std::chrono::duration<double>(
+            reader.duration(node["timeout"], where + ".timeout", ranges::timeout))
+            .count();
   }
   if (check.call.timeout_seconds * 1000 >= static_cast<double>(check.interval.count())) {
     reader.fail(node["interval"] ? node["interval"] : node, where + ".interval",
@@ -148,7 +152,9 @@ ModuleConfig read_module(const Reader& reader, const YAML::Node& key, const YAML
   }
   if (node["timeout"]) {
     module.timeout_seconds =
-        std::chrono::duration<double>(reader.duration(node["timeout"], where + ".timeout")).count();
+        std::chrono::duration<double>(
+            reader.duration(node["timeout"], where + ".timeout", ranges::timeout))
+            .count();
   }
   plan(reader, node, where, module.plugin, module_arguments(module, "localhost", "", false));
   return module;
@@ -230,7 +236,8 @@ core::Outcome<Config> load_config(const std::string& path) {
       config.listen_port = static_cast<std::uint16_t>(port);
     }
     if (root["database"]) config.database = reader.text(root["database"], "database");
-    if (root["retention"]) config.retention = reader.duration(root["retention"], "retention");
+    if (root["retention"])
+      config.retention = reader.duration(root["retention"], "retention", ranges::retention);
     if (root["max_concurrent"]) {
       config.max_concurrent = reader.number(root["max_concurrent"], "max_concurrent", 1, 100000);
     }
@@ -238,13 +245,15 @@ core::Outcome<Config> load_config(const std::string& path) {
     if (auto d = root["defaults"]) {
       reader.only(d, "defaults",
                   {"interval", "roundtrip_interval", "retry_interval", "max_attempts"});
-      if (d["interval"]) defaults.interval = reader.duration(d["interval"], "defaults.interval");
+      if (d["interval"])
+        defaults.interval = reader.duration(d["interval"], "defaults.interval", ranges::interval);
       if (d["roundtrip_interval"]) {
-        defaults.roundtrip_interval =
-            reader.duration(d["roundtrip_interval"], "defaults.roundtrip_interval");
+        defaults.roundtrip_interval = reader.duration(
+            d["roundtrip_interval"], "defaults.roundtrip_interval", ranges::interval);
       }
       if (d["retry_interval"]) {
-        defaults.retry_interval = reader.duration(d["retry_interval"], "defaults.retry_interval");
+        defaults.retry_interval =
+            reader.duration(d["retry_interval"], "defaults.retry_interval", ranges::interval);
       }
       if (d["max_attempts"]) {
         defaults.max_attempts = reader.number(d["max_attempts"], "defaults.max_attempts", 1, 10);

@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
+#include <cmath>
 #include <map>
 #include <set>
 #include <string>
@@ -18,6 +19,22 @@ namespace mailprobe::daemon {
 struct ConfigError {
   std::string message;
 };
+
+// The range of each kind of duration in the configuration.
+struct DurationRange {
+  std::chrono::milliseconds min;
+  std::chrono::milliseconds max;
+};
+namespace ranges {
+using std::chrono::hours;
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+using std::chrono::seconds;
+inline constexpr DurationRange interval{seconds(1), hours(24 * 366)};  // how often a check runs
+inline constexpr DurationRange timeout{milliseconds(10), hours(24)};   // one run or delivery
+inline constexpr DurationRange retention{hours(1), core::max_duration};
+inline constexpr DurationRange renotify{seconds(1), hours(24 * 366)};
+}  // namespace ranges
 
 class Reader {
  public:
@@ -79,12 +96,20 @@ class Reader {
     return node.as<std::string>();
   }
 
-  std::chrono::milliseconds duration(const YAML::Node& node, const std::string& key) const {
-    auto value = core::parse_duration(text(node, key));
-    if (!value || value->count() == 0) {
-      fail(node, key, "'" + node.as<std::string>() + "' is not a duration (e.g. 30s, 5m, 1h, 30d)");
+  // A duration from `min` to `max`: each key has the range that makes sense for it, so that
+  // nothing later adds or subtracts a time beyond what the clocks hold.
+  std::chrono::milliseconds duration(const YAML::Node& node, const std::string& key,
+                                     DurationRange range) const {
+    auto [min, max] = range;
+    auto written = text(node, key);
+    auto ms = core::duration_milliseconds(written);
+    if (!ms) fail(node, key, "'" + written + "' is not a duration (e.g. 30s, 5m, 1h, 30d)");
+    if (*ms < static_cast<double>(min.count()) || *ms > static_cast<double>(max.count())) {
+      fail(node, key,
+           "'" + written + "' is out of range (from " + core::format_duration(min) + " to " +
+               core::format_duration(max) + ")");
     }
-    return *value;
+    return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(*ms)));
   }
 
   int number(const YAML::Node& node, const std::string& key, int min, int max) const {

@@ -4,7 +4,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -13,6 +12,7 @@
 #include <optional>
 
 #include "daemon/log.hpp"
+#include "net/spawn.hpp"
 
 namespace mailprobe::daemon {
 
@@ -89,7 +89,7 @@ core::Status HttpServer::listen(const std::string& host, std::uint16_t port,
   if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY) {
     max_sessions_ = std::max<long>(16, static_cast<long>(files.rlim_cur / 2));
   }
-  asio::co_spawn(executor_, accept_loop(), asio::detached);
+  asio::co_spawn(executor_, accept_loop(), net::log_failure("http: accepting connections"));
   return core::success();
 }
 
@@ -131,7 +131,10 @@ asio::awaitable<void> HttpServer::accept_loop() {
     }
     ++*sessions_;
     asio::co_spawn(executor_, session(std::move(socket)),
-                   [sessions = sessions_](const std::exception_ptr&) { --*sessions; });
+                   [sessions = sessions_](const std::exception_ptr& error) {
+                     --*sessions;
+                     if (error) log("http: a connection failed: " + net::describe(error));
+                   });
   }
 }
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http.hpp>
@@ -12,6 +11,7 @@
 #include "cli/plugins.hpp"
 #include "daemon/log.hpp"
 #include "net/resolve.hpp"
+#include "net/spawn.hpp"
 #include "probes/mail_submission.hpp"
 #include "probes/roundtrip_message.hpp"
 #include "probes/run_command.hpp"
@@ -72,7 +72,8 @@ void Notifier::configure(const Config& config) {
   }
   // Name lookups take time: the warning comes when they are done.
   asio::co_spawn(executor_, relay_warning(config),
-                 [](const std::exception_ptr&, std::optional<std::string> warning) {
+                 [](const std::exception_ptr& error, std::optional<std::string> warning) {
+                   if (error) log("relay warning failed: " + net::describe(error));
                    if (warning) log(*warning);
                  });
 }
@@ -92,7 +93,9 @@ void Notifier::observe(const CheckRuntime& check) {
   if (!config_->any_channel()) return;
   if (!evaluating_.insert(check.config.name).second) return;  // the next result decides
   Seen seen{check.config.name, check.config.plugin, check.config.labels, check.status};
-  asio::co_spawn(executor_, evaluate(std::move(seen)), asio::detached);
+  auto name = seen.name;
+  asio::co_spawn(executor_, evaluate(std::move(seen)),
+                 net::log_failure("notify: judging check " + name));
 }
 
 asio::awaitable<void> Notifier::evaluate(Seen seen) {
@@ -244,7 +247,10 @@ void Notifier::enqueue(Delivery delivery) {
   auto& queue = queues_[key];
   queue.push_back(std::move(delivery));
   ++in_flight_;
-  if (queue.size() == 1) asio::co_spawn(executor_, drain(std::move(key)), asio::detached);
+  if (queue.size() == 1) {
+    asio::co_spawn(executor_, drain(key),
+                   net::log_failure("notify: delivering to " + queue.back().channel));
+  }
 }
 
 asio::awaitable<void> Notifier::drain(std::string key) {

@@ -30,7 +30,7 @@ std::string secret(const Reader& reader, const YAML::Node& node, const std::stri
 }
 
 double seconds(const Reader& reader, const YAML::Node& node, const std::string& key) {
-  return std::chrono::duration<double>(reader.duration(node, key)).count();
+  return std::chrono::duration<double>(reader.duration(node, key, ranges::timeout)).count();
 }
 
 WebhookConfig read_webhook(const Reader& reader, const YAML::Node& node, const std::string& where) {
@@ -180,7 +180,8 @@ NotificationConfig read_notifications(const Reader& reader, const YAML::Node& no
               {"renotify", "webhooks", "commands", "email", "peers", "quorum", "peer_timeout",
                "peer_ca_file", "peer_user", "peer_password_file"});
   NotificationConfig config;
-  if (node["renotify"]) config.renotify = reader.duration(node["renotify"], where + ".renotify");
+  if (node["renotify"])
+    config.renotify = reader.duration(node["renotify"], where + ".renotify", ranges::renotify);
   if (auto webhooks = node["webhooks"]) {
     if (!webhooks.IsSequence()) reader.fail(webhooks, where + ".webhooks", "must be a list");
     for (std::size_t i = 0; i < webhooks.size(); ++i) {

@@ -2,12 +2,12 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
 #include "cli/run_plugin.hpp"
 #include "daemon/log.hpp"
+#include "net/spawn.hpp"
 #include "output/json.hpp"
 #include "output/nagios.hpp"
 
@@ -126,7 +126,8 @@ void Scheduler::apply(const std::vector<CheckConfig>& configs) {
   }
   checks_ = std::move(next);
   for (const auto& check : added) {
-    asio::co_spawn(executor_, loop(check), asio::detached);
+    asio::co_spawn(executor_, loop(check),
+                   net::log_failure("the schedule of check " + check->config.name));
   }
 }
 

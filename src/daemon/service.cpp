@@ -2,7 +2,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -22,6 +21,7 @@
 #include "daemon/notifier.hpp"
 #include "daemon/scheduler.hpp"
 #include "daemon/web_assets.hpp"
+#include "net/spawn.hpp"
 #include "net/tls_library.hpp"
 
 namespace mailprobe::daemon {
@@ -104,6 +104,7 @@ int serve(const ServeOptions& options) {
       database + ")");
 
   asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
+  bool failed = false;
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {
@@ -151,10 +152,16 @@ int serve(const ServeOptions& options) {
           co_return;
         }
       },
-      asio::detached);
+      // Without its signal loop the daemon could be neither reloaded nor stopped: it ends,
+      // with an error a service manager restarts it on.
+      net::on_failure([&](const std::string& why) {
+        log("the signal loop failed: " + why + "; stopping");
+        failed = true;
+        io.stop();
+      }));
   io.run();
   log("stopped");
-  return 0;
+  return failed ? 1 : 0;
 }
 
 int serve_command(int argc, const char* const* argv) {

@@ -44,6 +44,9 @@ class Connection {
   // Longest line read_line accepts by default; RFC 5321 allows 512 octets per SMTP reply
   // line, IMAP capability lines run longer.
   static constexpr std::size_t default_max_line = 8192;
+  // Most bytes a connection takes from the server over its life, unless the check sets
+  // another limit: a service check reads a few KiB; no server can keep one busy reading.
+  static constexpr std::size_t default_read_limit = std::size_t{4} << 20;
 
   Connection(asio::any_io_executor executor, core::Deadline deadline,
              std::size_t max_line = default_max_line);
@@ -87,6 +90,11 @@ class Connection {
   asio::awaitable<core::Outcome<std::string>> read_some_until(
       std::size_t max_bytes, Step step, core::Deadline::clock::time_point until);
 
+  // Sets the most bytes this connection reads in all (default_read_limit); a read past it
+  // fails as a protocol error that names the limit.
+  void set_read_limit(std::size_t bytes) { read_limit_ = bytes; }
+  std::size_t bytes_read() const { return bytes_read_; }
+
   // Ends the session: TLS close_notify (bounded to a second and the deadline), then close.
   asio::awaitable<void> close();
 
@@ -109,10 +117,16 @@ class Connection {
   // error (success: an empty error_code).
   asio::awaitable<std::optional<boost::system::error_code>> tls_progress(int ret);
   core::Failure io_failure(const boost::system::error_code& ec, Step step, bool sending) const;
+  // Acknowledges what the server sends next at once (TCP_QUICKACK), not 40 ms later.
+  void quick_ack();
+  // Counts `bytes` against the read limit; the failure when they go past it.
+  std::optional<core::Failure> consume(std::size_t bytes, Step step);
   void note(std::string_view direction, std::string_view text);
 
   core::Deadline deadline_;
   std::size_t max_line_;
+  std::size_t read_limit_ = default_read_limit;
+  std::size_t bytes_read_ = 0;
   boost::beast::tcp_stream tcp_;
   // TLS straight on the socket (SSL_set_fd) rather than Asio's ssl::stream, whose buffers
   // and BIO pair cost 70 KB per connection: 1000 probes at once fit in 100 MB this way.

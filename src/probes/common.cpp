@@ -34,6 +34,7 @@ std::string whole_days(double days) {
 core::State default_state(core::FailureKind kind) {
   switch (kind) {
     case core::FailureKind::config:
+    case core::FailureKind::internal:
       return core::State::unknown;
     case core::FailureKind::mismatch:
       return core::State::warning;

@@ -6,6 +6,7 @@ namespace {
 // Connects and, for implicit TLS, shakes hands at once.
 boost::asio::awaitable<core::Status> connect(net::Connection& connection, const Target& server,
                                              const TlsPolicy& tls) {
+  connection.set_read_limit(mailbox_read_limit);
   auto connected = co_await connection.connect(server.host, server.port, server.family);
   if (!connected) co_return connected.failure();
   if (tls.mode == TlsMode::implicit) {

@@ -13,6 +13,11 @@
 
 namespace mailprobe::probes {
 
+// What a mailbox session may read in all: it reads the header of every probe (with POP3, of
+// every message) in the mailbox and lives as long as the round trip waits, so it gets more
+// than a service check's connection; one answer is still bounded by the client.
+constexpr std::size_t mailbox_read_limit = std::size_t{64} << 20;
+
 // Connects, reads the greeting, does STARTTLS or implicit TLS, and logs in (IMAP LOGIN).
 boost::asio::awaitable<core::Status> open_imap(net::Connection& connection,
                                                protocol::ImapClient& imap, const Target& server,

@@ -52,7 +52,10 @@ boost::asio::awaitable<core::Outcome<WatchReport>> watch_mailbox(ReflectorMailbo
         report.reflected += outcome.verdict == ReflectVerdict::reflected ? 1 : 0;
         answered.push_back(message.uid);
       } else if (outcome.verdict == ReflectVerdict::ignored) {
+        // Left where it is: a person may want to see it, and the next SEARCH starts after it.
         ++report.ignored;
+        report.ignored_why.push_back("UID " + std::to_string(message.uid) + ": " + outcome.detail +
+                                     ", left alone");
       }
     }
     auto deleted = co_await protocol::delete_messages(imap, answered, uidplus);

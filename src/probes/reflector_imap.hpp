@@ -5,6 +5,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "core/deadline.hpp"
 #include "core/outcome.hpp"
@@ -24,6 +25,7 @@ struct ReflectorMailbox {
 struct WatchReport {
   int reflected = 0;
   int ignored = 0;  // messages with a probe header that were not answered (left alone)
+  std::vector<std::string> ignored_why;  // "UID 7: malformed probe token", one per message
 };
 
 // One session: logs in, answers and deletes the probes there, then waits for new mail

@@ -168,7 +168,11 @@ std::optional<std::string> header_value(std::string_view headers, std::string_vi
     headers.remove_prefix(end == std::string_view::npos ? headers.size() : end + 1);
     if (line.empty()) break;
     if ((line.front() == ' ' || line.front() == '\t')) {
-      if (in_field) *value += " " + std::string(line.substr(line.find_first_not_of(" \t")));
+      // RFC 5322 section 2.2.3: a folded line continues the field; one of only white
+      // space adds nothing (and must not be cut at a position that is not there).
+      auto start = line.find_first_not_of(" \t");
+      if (in_field && start != std::string_view::npos)
+        *value += " " + std::string(line.substr(start));
       continue;
     }
     if (value) break;  // the first occurrence only

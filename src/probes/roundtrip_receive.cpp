@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -14,6 +13,7 @@
 
 #include "core/civil_time.hpp"
 #include "net/connection.hpp"
+#include "net/spawn.hpp"
 #include "probes/mailbox_session.hpp"
 #include "probes/roundtrip_run.hpp"
 #include "protocol/imap_mailbox.hpp"
@@ -85,6 +85,15 @@ std::optional<std::int64_t> parse_day_month_year(std::string text) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(utc.time_since_epoch()).count();
 }
 
+// A message whose token cannot be read is no probe of ours: said once in the long output,
+// left in the mailbox, and the run goes on.
+bool skip_malformed(Run& run, const Sighting& sighting, std::string_view field) {
+  auto note = sighting.where + ": malformed " + std::string(field) + " header, left alone";
+  if (std::find(run.result.notes.begin(), run.result.notes.end(), note) == run.result.notes.end())
+    run.result.notes.push_back(std::move(note));
+  return false;
+}
+
 void receive_failed(Run& run, const core::Failure& failure) {
   run.result.subchecks.push_back({core::State::critical, "receive: " + failure.message, {}});
   if (!run.result.failure) run.result.failure = failure;
@@ -134,14 +143,16 @@ bool handle_sighting(Run& run, const Sighting& sighting, const std::string& secr
     auto value = header_value(sighting.headers, reflection_header);
     if (!value) return false;
     reflection = parse_reflection_token(*value);
-    if (!reflection || !verify_reflection(*reflection, secret)) return false;
+    if (!reflection) return skip_malformed(run, sighting, reflection_header);
+    if (!verify_reflection(*reflection, secret)) return false;
     id = reflection->id;
   } else {
     auto value = header_value(sighting.headers, probe_header);
     if (!value) return false;
     auto token = parse_probe_token(*value);
+    if (!token) return skip_malformed(run, sighting, probe_header);
     // Forged, or signed with another secret: not ours, not to be touched.
-    if (!token || !verify_probe(*token, secret)) return false;
+    if (!verify_probe(*token, secret)) return false;
     id = token->id;
   }
   auto stored = run.state.lookup(id);
@@ -200,7 +211,8 @@ asio::awaitable<core::Outcome<std::uint32_t>> scan(Run& run, protocol::ImapClien
   if (!fetched) co_return fetched.failure();
   for (const auto& message : *fetched) {
     next = std::max(next, message.uid + 1);
-    Sighting sighting{message.headers, junk, seen_at, parse_internal_date(message.internal_date)};
+    Sighting sighting{message.headers, junk, seen_at, parse_internal_date(message.internal_date),
+                      (junk ? "Junk UID " : "UID ") + std::to_string(message.uid)};
     if (handle_sighting(run, sighting, secret)) deletable.push_back(message.uid);
   }
   co_return next;
@@ -216,7 +228,12 @@ asio::awaitable<void> receive_imap(Run& run, std::string secret) {
   protocol::ImapClient imap(connection);
   auto start_sending = [&] {
     if (run.probe_id.empty() && !run.send_done) {
-      asio::co_spawn(executor, send_probe(run, secret), asio::detached);
+      // A failure of the sending half is this run's failure, never a silent wait.
+      asio::co_spawn(executor, send_probe(run, secret),
+                     net::on_failure([&run](const std::string& why) {
+                       run.result.subchecks.push_back(
+                           {core::State::unknown, "send: internal error: " + why, {}});
+                     }));
     }
   };
 
@@ -350,7 +367,8 @@ asio::awaitable<void> receive_pop3(Run& run, std::string secret) {
         if (semicolon != std::string::npos)
           arrival = parse_rfc5322_date(received->substr(semicolon + 1));
       }
-      Sighting sighting{*headers, false, Clock::now(), arrival};
+      Sighting sighting{*headers, false, Clock::now(), arrival,
+                        "message " + std::to_string(entry.number) + " (UIDL " + entry.uid + ")"};
       if (handle_sighting(run, sighting, secret) && !options.keep) {
         auto deleted = co_await pop3.dele(entry.number);
         if (!deleted) receive_failed(run, deleted.failure());

@@ -67,6 +67,7 @@ struct Sighting {
   bool junk = false;
   Clock::time_point seen_at;
   std::optional<std::int64_t> server_arrival_ms;  // INTERNALDATE or Received date
+  std::string where;                              // "UID 7", "message 3": for notes
 };
 
 // Counts a sighting if it is one of this check's probes (or reflections); returns true

@@ -1,5 +1,6 @@
 #include "probes/tcp.hpp"
 
+#include <algorithm>
 #include <boost/asio/this_coro.hpp>
 
 #include "core/format.hpp"
@@ -77,6 +78,9 @@ boost::asio::awaitable<core::ProbeResult> probe_tcp(TcpOptions options, core::De
   result.service = options.service;
   auto executor = co_await boost::asio::this_coro::executor;
   net::Connection connection(executor, deadline);
+  // -m asks for more than a service check reads: room for it and the dialogue around it.
+  connection.set_read_limit(std::max(net::Connection::default_read_limit,
+                                     options.max_bytes + net::Connection::default_read_limit));
   if (options.transcript) connection.set_transcript(&result.transcript);
   auto fail = [&](const core::Failure& failure) {
     auto state = failure.kind == core::FailureKind::refused ? options.refuse_state

@@ -36,10 +36,6 @@ bool closed_by_peer(const error_code& ec) {
          ec == asio::error::broken_pipe || ec == http::error::partial_message;
 }
 
-std::string size_text(std::size_t bytes) {
-  return bytes >= mebibyte && bytes % mebibyte == 0 ? std::to_string(bytes / mebibyte) + " MiB"
-                                                    : std::to_string(bytes) + " bytes";
-}
 }  // namespace
 
 std::string url_for_logs(std::string_view text) {
@@ -295,8 +291,8 @@ asio::awaitable<core::Outcome<HttpAnswer>> HttpConnection::exchange_on(Stream& s
       co_return failure(core::FailureKind::timeout, timeout_text(deadline_) + waiting);
     }
     if (read_error == http::error::body_limit) {
-      co_return failure(core::FailureKind::protocol,
-                        "answer to " + what + " is larger than " + size_text(limits_.max_body));
+      co_return failure(core::FailureKind::protocol, "answer to " + what + " is larger than " +
+                                                         core::format_size(limits_.max_body));
     }
     if (read_error == http::error::header_limit) {
       co_return failure(core::FailureKind::protocol,

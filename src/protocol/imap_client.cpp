@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/format.hpp"
+
 namespace mailprobe::protocol {
 
 namespace {
@@ -27,23 +29,30 @@ core::Failure ImapClient::completion_failure(std::string_view phase, std::string
 }
 
 asio::awaitable<core::Outcome<ImapResponse>> ImapClient::read_response(net::Step step) {
+  auto too_big = [&](std::size_t more) -> std::optional<core::Failure> {
+    answer_bytes_ += more;
+    if (answer_bytes_ <= max_answer_bytes) return std::nullopt;
+    return core::Failure{std::string(step.phase), core::FailureKind::protocol,
+                         std::string(step.what) + " is larger than " +
+                             core::format_size(max_answer_bytes) +
+                             " (mailprobe's limit for one IMAP answer)"};
+  };
   auto line = co_await connection_.read_line(step);
   if (!line) co_return line.failure();
   auto response = parse_imap_line(*line);
   if (!response) co_return malformed(step, *line);
-  // A line ending in {n} is followed by n octets and the rest of the response.
+  if (auto over = too_big(line->size())) co_return *over;
+  // A line ending in {n} is followed by n octets and the rest of the response
+  // (RFC 9051 section 4.3). The size is judged before any of them is read.
   std::string current = *line;
   while (auto size = trailing_literal_size(current)) {
-    if (*size > max_literal) {
-      co_return core::Failure{std::string(step.phase), core::FailureKind::protocol,
-                              "literal of " + std::to_string(*size) + " bytes (limit " +
-                                  std::to_string(max_literal) + ") in " + std::string(step.what)};
-    }
+    if (auto over = too_big(*size)) co_return *over;
     auto literal = co_await connection_.read_bytes(*size, step);
     if (!literal) co_return literal.failure();
     response->literals.push_back(std::move(*literal));
     auto rest = co_await connection_.read_line(step);
     if (!rest) co_return rest.failure();
+    if (auto over = too_big(rest->size())) co_return *over;
     current = *rest;
     response->line += " " + current;
   }
@@ -52,6 +61,7 @@ asio::awaitable<core::Outcome<ImapResponse>> ImapClient::read_response(net::Step
 
 asio::awaitable<core::Outcome<ImapResponse>> ImapClient::read_greeting() {
   constexpr net::Step step{"greeting", "the IMAP greeting"};
+  answer_bytes_ = 0;
   auto greeting = co_await read_response(step);
   if (!greeting) co_return greeting.failure();
   if (greeting->kind != ImapResponse::Kind::untagged ||
@@ -71,6 +81,7 @@ asio::awaitable<core::Outcome<ImapResponse>> ImapClient::read_greeting() {
 asio::awaitable<core::Outcome<ImapClient::Exchange>> ImapClient::command(
     std::string_view verb, std::vector<ImapArgument> arguments, net::Step step) {
   auto tag = next_tag();
+  answer_bytes_ = 0;
   std::string wire = tag + " " + std::string(verb);
   std::string shown = wire;
   for (const auto& argument : arguments) {
@@ -185,6 +196,7 @@ asio::awaitable<core::Status> ImapClient::login(const Credentials& credentials,
   // server's "+" (RFC 9051 section 6.2.2).
   bool initial_response = has_capability(capabilities, "SASL-IR");
   auto tag = next_tag();
+  answer_bytes_ = 0;
   std::string line = tag + " AUTHENTICATE " + method;
   // Named, not temporaries: GCC 12 destroys temporaries of a conditional expression inside
   // a co_await twice.
@@ -228,6 +240,7 @@ bool announces_new_mail(const ImapResponse& response) {
 asio::awaitable<core::Status> ImapClient::idle_start() {
   constexpr net::Step step{"idle", "the reply to IDLE"};
   idle_tag_ = next_tag();
+  answer_bytes_ = 0;
   auto sent = co_await connection_.write(idle_tag_ + " IDLE\r\n", step);
   if (!sent) co_return sent.failure();
   for (std::size_t i = 0; i < max_untagged; ++i) {
@@ -259,6 +272,7 @@ asio::awaitable<core::Outcome<bool>> ImapClient::idle_done() {
   constexpr net::Step step{"idle", "the reply to DONE"};
   auto sent = co_await connection_.write("DONE\r\n", step);
   if (!sent) co_return sent.failure();
+  answer_bytes_ = 0;
   bool announced = false;
   for (std::size_t i = 0; i < max_untagged; ++i) {
     auto response = co_await read_response(step);

@@ -23,8 +23,11 @@ struct ImapArgument {
 
 class ImapClient {
  public:
-  // Bounds that keep a hostile server from growing one response without limit.
-  static constexpr std::size_t max_literal = std::size_t{16} << 20;
+  // Bounds that keep a hostile server from growing an answer without limit: all that one
+  // command brings back (its untagged responses, their literals, the completion) is held
+  // in memory at once, and no check needs more than a few KiB of it. The round trip's
+  // FETCH of probe headers is the largest: about 300 bytes a probe.
+  static constexpr std::size_t max_answer_bytes = std::size_t{1} << 20;
   static constexpr std::size_t max_untagged = 100000;
 
   struct Exchange {
@@ -72,6 +75,7 @@ class ImapClient {
                                    const ImapResponse& done) const;
 
   net::Connection& connection_;
+  std::size_t answer_bytes_ = 0;  // of the answer being read, against max_answer_bytes
   unsigned tag_counter_ = 0;
   std::string idle_tag_;
   std::vector<std::string> greeting_caps_;

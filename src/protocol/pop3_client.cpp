@@ -4,6 +4,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "core/format.hpp"
+
 namespace mailprobe::protocol {
 
 namespace {
@@ -62,14 +64,22 @@ asio::awaitable<core::Outcome<Pop3Status>> Pop3Client::command(
 asio::awaitable<core::Outcome<std::vector<std::string>>> Pop3Client::read_multiline(
     net::Step step) {
   std::vector<std::string> lines;
+  std::size_t bytes = 0;
   for (;;) {
     auto line = co_await connection_.read_line(step);
     if (!line) co_return line.failure();
     if (*line == ".") co_return lines;
+    bytes += line->size() + 2;
     if (lines.size() >= max_multiline) {
       co_return core::Failure{std::string(step.phase), core::FailureKind::protocol,
                               "answer to " + std::string(step.what) + " longer than " +
                                   std::to_string(max_multiline) + " lines"};
+    }
+    if (bytes > max_multiline_bytes) {
+      co_return core::Failure{std::string(step.phase), core::FailureKind::protocol,
+                              "answer to " + std::string(step.what) + " larger than " +
+                                  core::format_size(max_multiline_bytes) +
+                                  " (mailprobe's limit for one POP3 answer)"};
     }
     // RFC 1939 section 3: a leading "." of a data line is doubled.
     if (!line->empty() && line->front() == '.') line->erase(0, 1);

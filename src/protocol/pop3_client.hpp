@@ -27,8 +27,10 @@ std::optional<Pop3Status> parse_pop3_status(std::string_view line);
 
 class Pop3Client {
  public:
-  // At most this many lines in a multi-line answer (CAPA, LIST, UIDL, TOP).
+  // At most this many lines, and bytes, in a multi-line answer (CAPA, LIST, UIDL, TOP): it
+  // is held in memory whole. A UIDL line is about 30 bytes, a message's header a few KiB.
   static constexpr std::size_t max_multiline = 100000;
+  static constexpr std::size_t max_multiline_bytes = std::size_t{2} << 20;
 
   explicit Pop3Client(net::Connection& connection) : connection_(connection) {}
 

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <sstream>
 
+#include "core/format.hpp"
+
 namespace mailprobe::protocol {
 
 namespace {
@@ -46,6 +48,11 @@ SmtpReplyParser::Status SmtpReplyParser::feed(std::string line) {
   }
   if (reply_.lines.size() >= max_lines_) {
     error_ = "reply longer than " + std::to_string(max_lines_) + " lines";
+    return Status::malformed;
+  }
+  bytes_ += line.size() + 2;
+  if (bytes_ > max_bytes_) {
+    error_ = "reply larger than " + core::format_size(max_bytes_);
     return Status::malformed;
   }
   bool last = parsed->last;

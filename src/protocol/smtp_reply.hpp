@@ -28,11 +28,14 @@ struct SmtpReply {
 };
 
 // Feeds lines of one reply; says when it is complete or malformed. Bounded: a reply of more
-// than `max_lines` lines is malformed (a hostile server cannot grow it without limit).
+// than `max_lines` lines or `max_bytes` bytes is malformed (a hostile server cannot grow it
+// without limit). RFC 5321 section 4.5.3.1.5 allows 512 octets a reply line.
 class SmtpReplyParser {
  public:
   enum class Status { more, complete, malformed };
-  explicit SmtpReplyParser(std::size_t max_lines = 256) : max_lines_(max_lines) {}
+  static constexpr std::size_t default_max_bytes = std::size_t{128} * 1024;
+  explicit SmtpReplyParser(std::size_t max_lines = 256, std::size_t max_bytes = default_max_bytes)
+      : max_lines_(max_lines), max_bytes_(max_bytes) {}
 
   Status feed(std::string line);
   const SmtpReply& reply() const { return reply_; }
@@ -42,6 +45,8 @@ class SmtpReplyParser {
 
  private:
   std::size_t max_lines_;
+  std::size_t max_bytes_;
+  std::size_t bytes_ = 0;
   SmtpReply reply_;
   std::string error_;
 };

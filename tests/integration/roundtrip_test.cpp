@@ -157,6 +157,48 @@ TEST_F(RoundTrip, NothingElseInTheMailboxIsTouched) {
                "mailbox", "INBOX", "all"});
 }
 
+// Mail anyone can send: a probe header folded onto a line of only white space (it used to
+// throw out of the header parser, every run, as long as the message stayed), and an
+// ordinary mail with such a Received header (enough to stop a POP3 round trip).
+const std::string poisoned_probe =
+    "From: a@example.test\r\nSubject: poison\r\n"
+    "X-Mailprobe-Probe: v1\r\n \r\n\r\nbody\r\n";
+const std::string poisoned_received =
+    "Received:\r\n\t\r\nFrom: a@example.test\r\n"
+    "Subject: folded received\r\n\r\nbody\r\n";
+
+void save_message(const std::string& user, const std::string& message) {
+  auto saved = run_program(
+      {"/usr/bin/doveadm", "-c", lab("LAB_DOVECOT_CONFIG"), "save", "-u", user, "-m", "INBOX"},
+      message);
+  ASSERT_EQ(saved.exit_code, 0) << saved.output;
+}
+
+void expunge_subject(const std::string& user, const std::string& subject) {
+  run_program({"/usr/bin/doveadm", "-c", lab("LAB_DOVECOT_CONFIG"), "expunge", "-u", user,
+               "mailbox", "INBOX", "subject", subject});
+}
+
+TEST_F(RoundTrip, UnreadableMailIsSkippedWithAReason) {
+  const auto user = lab("LAB_PROBE_USER");
+  save_message(user, poisoned_probe);
+  save_message(user, poisoned_received);
+  auto imap = probe_user({"--wait", "10"});
+  EXPECT_EQ(imap.exit_code, 0) << imap.output;
+  EXPECT_TRUE(std::regex_search(
+      imap.output, std::regex("UID [0-9]+: malformed X-Mailprobe-Probe header, left alone")))
+      << imap.output;
+  auto pop3 = probe_user({"--receive-protocol", "pop3", "--receive-port", lab("LAB_POP3S_PORT"),
+                          "--wait", "10", "--poll-interval", "0.2"});
+  EXPECT_EQ(pop3.exit_code, 0) << pop3.output;
+  EXPECT_NE(pop3.output.find("malformed X-Mailprobe-Probe header, left alone"), std::string::npos)
+      << pop3.output;
+  EXPECT_EQ(count_messages(user, "INBOX", {"subject", "poison"}), 1);
+  EXPECT_EQ(count_messages(user, "INBOX", {"subject", "folded received"}), 1);
+  expunge_subject(user, "poison");
+  expunge_subject(user, "folded received");
+}
+
 TEST_F(RoundTrip, JunkFilingIsReported) {
   auto run = round_trip(lab("LAB_JUNK_USER"), lab("LAB_JUNK_USER"), lab("LAB_JUNK_PASSWORD_FILE"),
                         {"--wait", "2"});
@@ -287,6 +329,55 @@ TEST_F(Reflector, ImapModeAnswersProbesInAMailboxAndDeletesThem) {
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_EQ(wait_for_reflections(probe.id, 1), 1);
   EXPECT_EQ(count_messages(lab("LAB_SENDER"), "INBOX", {"header", "X-Mailprobe-Probe", ""}), 0);
+  run_program({"/usr/bin/doveadm", "-c", lab("LAB_DOVECOT_CONFIG"), "expunge", "-u",
+               lab("LAB_RECEIVER"), "mailbox", "INBOX", "header", "X-Mailprobe-Reflection", ""});
+}
+
+// One mail from anyone used to stop the reflector: in IMAP mode every session failed on it
+// (exit 75, retried forever) and the genuine probe behind it was never answered.
+TEST_F(Reflector, UnreadableMailStopsNothing) {
+  auto piped =
+      run_plugin_with_stderr({"mailprobe", "reflect", "--smtp-host", "127.0.0.1", "--smtp-port",
+                              lab("LAB_SMTP_PORT"), "--from", lab("LAB_REFLECTOR"), "--secret-file",
+                              lab("LAB_REFLECTOR_SECRET_FILE"), "--state-file", state, "-v"},
+                             poisoned_probe);
+  EXPECT_EQ(piped.exit_code, 0) << piped.output;
+  EXPECT_EQ(piped.output, "mailprobe reflect: malformed probe token\n");
+
+  save_message(lab("LAB_SENDER"), poisoned_probe);
+  auto probe = probes::make_probe(lab("LAB_RECEIVER"), lab("LAB_SENDER"), secret,
+                                  std::chrono::system_clock::now());
+  save_message(lab("LAB_SENDER"), probe.text);
+  auto run = run_plugin_with_stderr({"mailprobe",
+                                     "reflect",
+                                     "--imap-host",
+                                     "localhost",
+                                     "--imap-port",
+                                     lab("LAB_IMAPS_PORT"),
+                                     "--imap-user",
+                                     lab("LAB_SENDER"),
+                                     "--imap-password-file",
+                                     lab("LAB_SENDER_PASSWORD_FILE"),
+                                     "--ca-file",
+                                     lab("LAB_CA_FILE"),
+                                     "--once",
+                                     "--smtp-host",
+                                     "127.0.0.1",
+                                     "--smtp-port",
+                                     lab("LAB_SMTP_PORT"),
+                                     "--from",
+                                     lab("LAB_SENDER"),
+                                     "--secret-file",
+                                     lab("LAB_REFLECTOR_SECRET_FILE"),
+                                     "--state-file",
+                                     state});
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(std::regex_search(
+      run.output, std::regex("mailprobe reflect: UID [0-9]+: malformed probe token, left alone")))
+      << run.output;
+  EXPECT_EQ(wait_for_reflections(probe.id, 1), 1);
+  EXPECT_EQ(count_messages(lab("LAB_SENDER"), "INBOX", {"subject", "poison"}), 1);
+  expunge_subject(lab("LAB_SENDER"), "poison");
   run_program({"/usr/bin/doveadm", "-c", lab("LAB_DOVECOT_CONFIG"), "expunge", "-u",
                lab("LAB_RECEIVER"), "mailbox", "INBOX", "header", "X-Mailprobe-Reflection", ""});
 }

@@ -152,7 +152,8 @@ TEST(CheckTcp, OptionErrorsAreUnknown) {
   EXPECT_EQ(range.first_line().rfind("TCP UNKNOWN - warning range 'abc'", 0), 0u) << range.output;
   auto port = run_plugin(tcp({"-p", "70000"}));
   EXPECT_EQ(port.exit_code, 3) << port.output;
-  EXPECT_EQ(port.first_line(), "TCP UNKNOWN - port 70000 is not between 1 and 65535")
+  EXPECT_EQ(port.first_line(),
+            "TCP UNKNOWN - -p: '70000' is out of range (from 1 to 65535) (see check_tcp --help)")
       << port.output;
   auto login = run_plugin(tcp({"-p", lab("LAB_SMTP_PORT"), "--user", "x", "--password-file",
                                lab("LAB_RECEIVER_PASSWORD_FILE")}));

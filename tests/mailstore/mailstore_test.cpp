@@ -285,7 +285,7 @@ TEST_F(CheckMailstore, BadOptionsAreUnknownWithAClearMessage) {
       {{"-s", "since:1d", "--search", "mails"}, "--search 'mails': use profiles, jobs or emails"},
       {{"-s", "since:1d", "-w", "many"}, "-w 'many' is not a number"},
       {{"-s", "since:1d", "--insecure"}, "give only one of --ca-file, --fingerprint, --insecure"},
-      {{"-s", "since:1d", "--port", "0"}, "--port 0 is not between 1 and 65535"},
+      {{"-s", "since:1d", "--port", "0"}, "--port: '0' is out of range (from 1 to 65535)"},
       {{"-s", "since:1d", "--bogus"}, "unknown option --bogus"},
       {{"-s", "since:1d", "-H", "127.0.0.1", "-6"}, "address 127.0.0.1 is not IPv6 (-6 given)"},
   };

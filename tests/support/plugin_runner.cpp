@@ -42,7 +42,7 @@ std::string required_env(const char* name) {
 
 PluginRun spawn(const std::string& path, const std::vector<std::string>& argv,
                 const std::map<std::string, std::string>& environment,
-                const std::string& input = {}) {
+                const std::string& input = {}, bool with_stderr = false) {
   int fds[2];
   if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
   // Standard input: the given text, through a temporary file (no second pipe to pump).
@@ -52,6 +52,7 @@ PluginRun spawn(const std::string& path, const std::vector<std::string>& argv,
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, input_path.c_str(), O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+  if (with_stderr) posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
   posix_spawn_file_actions_addclose(&actions, fds[0]);
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e)
@@ -97,6 +98,10 @@ PluginRun run_plugin(const std::vector<std::string>& argv,
 
 PluginRun run_plugin_with_input(const std::vector<std::string>& argv, const std::string& input) {
   return spawn(required_env("MAILPROBE_BIN_DIR") + "/" + argv.at(0), argv, {}, input);
+}
+
+PluginRun run_plugin_with_stderr(const std::vector<std::string>& argv, const std::string& input) {
+  return spawn(required_env("MAILPROBE_BIN_DIR") + "/" + argv.at(0), argv, {}, input, true);
 }
 
 PluginRun run_program(const std::vector<std::string>& argv, const std::string& input) {

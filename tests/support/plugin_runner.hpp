@@ -20,6 +20,9 @@ PluginRun run_plugin(const std::vector<std::string>& argv,
                      const std::map<std::string, std::string>& environment = {});
 // The same, with `input` on standard input (mailprobe reflect reads a message there).
 PluginRun run_plugin_with_input(const std::vector<std::string>& argv, const std::string& input);
+// The same, with standard error in `output` too (the reflector logs there).
+PluginRun run_plugin_with_stderr(const std::vector<std::string>& argv,
+                                 const std::string& input = {});
 
 // Runs a program of the system (doveadm, sendmail) with arguments; output and exit code.
 PluginRun run_program(const std::vector<std::string>& argv, const std::string& input = {});

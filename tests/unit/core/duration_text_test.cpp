@@ -24,6 +24,16 @@ TEST(DurationText, Rejects) {
   }
 }
 
+// A finite value past the range of long long used to come back from llround as LLONG_MIN:
+// a negative retention that overflowed the history's pruning.
+TEST(DurationText, LongerThanAHundredYearsIsRefusedNotNegative) {
+  EXPECT_FALSE(parse_duration("99999999999999999999999d").has_value());
+  EXPECT_FALSE(parse_duration("36501d").has_value());
+  EXPECT_EQ(parse_duration("36500d"), max_duration);
+  EXPECT_GT(duration_milliseconds("99999999999999999999999d").value_or(0), 8e30);
+  EXPECT_FALSE(duration_milliseconds("-1s").has_value());
+}
+
 TEST(DurationText, Formats) {
   EXPECT_EQ(format_duration(milliseconds(0)), "0s");
   EXPECT_EQ(format_duration(milliseconds(250)), "250ms");

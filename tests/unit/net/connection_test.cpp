@@ -5,9 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 
 #include "support/run.hpp"
 #include "support/servers.hpp"
@@ -121,6 +123,37 @@ TEST_F(ConnectionTest, EndlessLineIsAProtocolErrorNotAnAllocation) {
   EXPECT_EQ(outcome.failure().kind, core::FailureKind::protocol);
   EXPECT_EQ(outcome.failure().message,
             "line longer than 1024 bytes while waiting for the greeting");
+}
+
+// Lines each within the limit, without end: the connection's read limit ends it.
+TEST_F(ConnectionTest, EndlessLinesHitTheConnectionsReadLimit) {
+  ScriptedServer server(io, [](tcp::socket s) -> asio::awaitable<void> {
+    std::string line(198, 'E');
+    line += "\r\n";
+    for (int i = 0; i < 1000; ++i) {
+      auto [ec, n] =
+          co_await asio::async_write(s, asio::buffer(line), asio::as_tuple(asio::use_awaitable));
+      if (ec) co_return;
+    }
+    co_await test::drain(s);
+  });
+  int lines = 0;
+  auto outcome = test::run(io, [&]() -> asio::awaitable<core::Outcome<std::string>> {
+    Connection conn(io.get_executor(), core::Deadline::after(5s));
+    conn.set_read_limit(10000);
+    co_await conn.connect("127.0.0.1", server.port(), AddressFamily::any);
+    for (;;) {
+      auto line = co_await conn.read_line(greeting);
+      if (!line) co_return line;
+      ++lines;
+    }
+  }());
+  ASSERT_FALSE(outcome);
+  EXPECT_EQ(lines, 50);  // 50 lines of 200 bytes are the 10000 allowed
+  EXPECT_EQ(outcome.failure().kind, core::FailureKind::protocol);
+  EXPECT_EQ(outcome.failure().message,
+            "the server sent more than 10000 bytes (mailprobe's limit for this connection) "
+            "while waiting for the greeting");
 }
 
 TEST_F(ConnectionTest, LineOfExactlyTheLimitIsAccepted) {

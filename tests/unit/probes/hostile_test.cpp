@@ -6,6 +6,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 
 #include "probes/smtp.hpp"
 #include "probes/tcp.hpp"
@@ -115,6 +116,23 @@ TEST_F(HostileTest, HugeMultiLineReplyIsCutOff) {
   auto result = smtp(server.port());
   EXPECT_EQ(result.overall(), core::State::critical);
   EXPECT_EQ(result.summary, "unexpected answer to the reply to EHLO: reply longer than 256 lines");
+}
+
+TEST_F(HostileTest, MultiLineReplyIsBoundedInBytes) {
+  ScriptedServer server(io, [](tcp::socket s) -> asio::awaitable<void> {
+    co_await test::send(s, "220 ok\r\n");
+    co_await test::receive_line(s);
+    std::string line = "250-" + std::string(1000, 'f') + "\r\n";
+    for (int i = 0; i < 200; ++i) {  // fewer lines than the limit, but 200 KB
+      auto [ec, n] =
+          co_await asio::async_write(s, asio::buffer(line), asio::as_tuple(asio::use_awaitable));
+      if (ec) co_return;
+    }
+    co_await test::drain(s);
+  });
+  auto result = smtp(server.port());
+  EXPECT_EQ(result.overall(), core::State::critical);
+  EXPECT_EQ(result.summary, "unexpected answer to the reply to EHLO: reply larger than 128 KiB");
 }
 
 TEST_F(HostileTest, SilentServerTimesOutNamingTheWait) {
@@ -237,8 +255,60 @@ TEST_F(HostileTest, ImapLiteralBeyondTheLimitIsRefused) {
   options.tls = tls(TlsMode::starttls);
   auto result = tcp_probe(server.port(), options);
   EXPECT_EQ(result.overall(), core::State::critical);
-  EXPECT_NE(result.summary.find("literal of 99999999999 bytes"), std::string::npos)
-      << result.summary;
+  EXPECT_EQ(result.summary,
+            "the IMAP greeting is larger than 1 MiB (mailprobe's limit for one IMAP answer)");
+}
+
+// Each literal below the old per-literal limit, chained in one greeting: the whole answer
+// is bounded, so the probe stops after about 1 MiB instead of holding all of it (a check
+// used to grow to 613 MB this way).
+TEST_F(HostileTest, ChainedImapLiteralsAreBoundedPerAnswer) {
+  std::size_t sent = 0;
+  ScriptedServer server(io, [&sent](tcp::socket s) -> asio::awaitable<void> {
+    std::string literal(600000, 'L');
+    co_await test::send(s, "* OK {600000}\r\n");
+    literal += " {600000}\r\n";
+    for (int i = 0; i < 32; ++i) {
+      auto [ec, n] =
+          co_await asio::async_write(s, asio::buffer(literal), asio::as_tuple(asio::use_awaitable));
+      if (ec) co_return;
+      sent += n;
+    }
+    co_await test::drain(s);
+  });
+  TcpOptions options;
+  options.service = "IMAP";
+  options.protocol = MailProtocol::imap;
+  options.tls = tls(TlsMode::starttls);
+  auto result = tcp_probe(server.port(), options, 5000ms);
+  EXPECT_EQ(result.overall(), core::State::critical);
+  EXPECT_EQ(result.summary,
+            "the IMAP greeting is larger than 1 MiB (mailprobe's limit for one IMAP answer)");
+  EXPECT_LT(sent, std::size_t{32} * 600000);  // stopped reading long before the end
+}
+
+TEST_F(HostileTest, Pop3AnswerIsBoundedInBytes) {
+  ScriptedServer server(io, [](tcp::socket s) -> asio::awaitable<void> {
+    co_await test::send(s, "+OK ready\r\n");
+    if (co_await test::receive_line(s) != "CAPA") co_return;
+    co_await test::send(s, "+OK\r\n");
+    std::string line = "X-" + std::string(8000, 'c') + "\r\n";
+    for (int i = 0; i < 400; ++i) {  // 3.2 MB of capabilities, each line within the limit
+      auto [ec, n] =
+          co_await asio::async_write(s, asio::buffer(line), asio::as_tuple(asio::use_awaitable));
+      if (ec) co_return;
+    }
+    co_await test::drain(s);
+  });
+  TcpOptions options;
+  options.service = "POP";
+  options.protocol = MailProtocol::pop3;
+  options.tls = tls(TlsMode::starttls);
+  auto result = tcp_probe(server.port(), options, 5000ms);
+  EXPECT_EQ(result.overall(), core::State::critical);
+  EXPECT_EQ(
+      result.summary,
+      "answer to the reply to CAPA larger than 2 MiB (mailprobe's limit for one POP3 answer)");
 }
 
 TEST_F(HostileTest, ExpectReadingIsBoundedByMaxBytes) {

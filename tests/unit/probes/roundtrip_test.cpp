@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "probes/reflector.hpp"
 #include "probes/roundtrip_message.hpp"
 #include "probes/roundtrip_run.hpp"
 #include "probes/roundtrip_state.hpp"
@@ -72,6 +73,19 @@ TEST(RoundTripMessage, HeaderValuesUnfoldAndIgnoreCase) {
   EXPECT_EQ(header_value(headers, "received"), "from a by b; Sat, 22 Nov 2026 12:00:00 +0000");
   EXPECT_EQ(header_value(headers, "Subject"), "first");
   EXPECT_FALSE(header_value(headers, "X-Mailprobe-Probe"));
+}
+
+// A folded line of only white space used to throw std::out_of_range (substr at npos): one
+// such mail stopped the reflector and every round trip reading the mailbox.
+TEST(RoundTripMessage, BlankContinuationLinesAreHarmless) {
+  EXPECT_EQ(header_value("Received:\n\t", "Received"), "");
+  EXPECT_EQ(header_value("X-Mailprobe-Probe: v1\r\n \r\n\r\n", probe_header), "v1");
+  EXPECT_EQ(header_value("Received: a;\r\n \t \r\n\tSat, 22 Nov 2026\r\n\r\n", "Received"),
+            "a; Sat, 22 Nov 2026");
+  auto judged = judge_message("X-Mailprobe-Probe: v1\r\n \r\n\r\n", "secret",
+                              std::chrono::system_clock::now(), 3600);
+  ASSERT_TRUE(std::holds_alternative<std::string>(judged));
+  EXPECT_EQ(std::get<std::string>(judged), "malformed probe token");
 }
 
 TEST(RoundTripDates, ServerArrivalDates) {
