@@ -24,8 +24,11 @@ build_packages=(
   libhowardhinnant-date-dev libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy
 )
+# The DNS lab (tests/lab/dnslab): NSD, a validating Unbound, dnssec-keygen/-signzone (bind9-utils),
+# dig (bind9-dnsutils) and nginx for MTA-STS policies; all run from the lab's own configs.
 lab_packages=(
   postfix dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-sieve openssl iproute2 curl jq
+  nsd unbound bind9-utils bind9-dnsutils nginx
 )
 reference_packages=(
   monitoring-plugins-basic monitoring-plugins-standard nagios-plugins-contrib
@@ -54,7 +57,8 @@ postfix postfix/main_mailer_type select No configuration
 postfix postfix/mailname string localhost
 DEB
 
-# Never start the system's own Dovecot/Postfix when packages are installed.
+# Never start the system's own Dovecot/Postfix/NSD/Unbound/nginx when packages are installed
+# (they would take ports 25, 53, 80, 143, ...); the labs run their own instances.
 if [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
   chmod 755 /usr/sbin/policy-rc.d
