@@ -22,6 +22,7 @@ build_packages=(
   libboost1.81-dev libboost-system1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev libcli11-dev libyaml-cpp-dev libfmt-dev
   libhowardhinnant-date-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libunbound-dev libidn2-dev dns-root-data
   clang-format clang-tidy
 )
 # The DNS lab (tests/lab/dnslab): NSD, a validating Unbound, dnssec-keygen/-signzone (bind9-utils),

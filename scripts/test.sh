@@ -14,6 +14,6 @@ bash scripts/lint.sh build
 ctest --test-dir build --output-on-failure -j "$jobs" --timeout 300
 
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMAILPROBE_SANITIZE=ON >/dev/null
-cmake --build build-asan -j "$jobs" --target unit_tests mailstore_tests
-ctest --test-dir build-asan -L 'unit|mailstore' --output-on-failure -j "$jobs" --timeout 300
+cmake --build build-asan -j "$jobs" --target unit_tests mailstore_tests dns_lab_tests
+ctest --test-dir build-asan -L 'unit|mailstore|dns' --output-on-failure -j "$jobs" --timeout 300
 echo "test.sh: all tests passed"

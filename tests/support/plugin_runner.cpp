@@ -120,6 +120,14 @@ const std::string& lab(const std::string& key) {
   return it->second;
 }
 
+const std::string& dnslab(const std::string& key) {
+  static const std::map<std::string, std::string> values =
+      read_key_values(required_env("MAILPROBE_DNSLAB_ENV"));
+  auto it = values.find(key);
+  if (it == values.end()) throw std::runtime_error("dnslab.env has no " + key);
+  return it->second;
+}
+
 int lab_command(const std::string& command) {
   auto script = required_env("MAILPROBE_LAB_SCRIPT");
   return spawn(script, {script, command},

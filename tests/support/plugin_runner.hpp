@@ -32,6 +32,9 @@ const std::map<std::string, std::string>& lab();
 // lab().at(key), with a readable failure when the key is missing.
 const std::string& lab(const std::string& key);
 
+// The DNS lab's dnslab.env ($MAILPROBE_DNSLAB_ENV): dnslab("DNSLAB_RESOLVER").
+const std::string& dnslab(const std::string& key);
+
 // Runs tests/lab/lab with `command` (hold, release, reset-mail) against the test lab.
 int lab_command(const std::string& command);
 
