@@ -7,12 +7,13 @@
 #include <cstring>
 #include <string>
 
-#include "cli/plugins.hpp"
+#include "cli/reflect.hpp"
 #include "daemon/service.hpp"
+#include "plugins/plugins.hpp"
 
 namespace {
 
-using mailprobe::cli::find_plugin;
+using mailprobe::plugins::find_plugin;
 
 std::string base_name(const char* path) {
   const char* slash = std::strrchr(path, '/');
@@ -26,7 +27,7 @@ int usage(FILE* out) {
       "       mailprobe reflect [options] < message   answer a round-trip probe\n"
       "       mailprobe --version\n"
       "\n"
-      "Kinds: smtp ssmtp pop spop imap simap tcp mailq mailstore mailstore-license roundtrip\n"
+      "Kinds: smtp ssmtp pop spop imap simap tcp mailq mailstore mailstore-license roundtrip mx\n"
       "Each is also installed as check_<kind> (a symlink to mailprobe); `mailprobe check\n"
       "<kind> --help` lists its options.\n",
       out);
@@ -40,13 +41,14 @@ int main(int argc, char** argv) {
   // the lookup thread from mapping an arena of its own (syscalls are a plugin's cost).
   mallopt(M_ARENA_MAX, 1);
   std::string called = base_name(argc > 0 ? argv[0] : "mailprobe");
-  if (auto plugin = find_plugin(called)) return mailprobe::cli::execute(plugin(called, argc, argv));
+  if (auto plugin = find_plugin(called))
+    return mailprobe::plugins::execute(plugin(called, argc, argv));
 
   if (argc < 2) return usage(stderr);
   std::string command = argv[1];
   if (command == "--help" || command == "-h" || command == "help") return usage(stdout);
   if (command == "--version" || command == "-V") {
-    std::puts(mailprobe::cli::version);
+    std::puts(mailprobe::plugins::version);
     return 0;
   }
   if (command == "serve") return mailprobe::daemon::serve_command(argc - 1, argv + 1);
@@ -59,10 +61,10 @@ int main(int argc, char** argv) {
       if (c == '-') c = '_';
     if (name == "check_roundtrip") name = "check_mail_roundtrip";
     if (auto plugin = find_plugin(name))
-      return mailprobe::cli::execute(plugin(name, argc - 2, argv + 2));
+      return mailprobe::plugins::execute(plugin(name, argc - 2, argv + 2));
     std::fprintf(stdout,
                  "UNKNOWN - unknown check kind '%s' (kinds: smtp ssmtp pop spop imap "
-                 "simap tcp mailq mailstore mailstore-license roundtrip)\n",
+                 "simap tcp mailq mailstore mailstore-license roundtrip mx)\n",
                  argv[2]);
     return 3;
   }

@@ -5,6 +5,8 @@
 // ignored (never a bounce: a bounce would be backscatter), 75 (EX_TEMPFAIL) when it could
 // not be handled now, so that the mail system tries again.
 
+#include "cli/reflect.hpp"
+
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -12,9 +14,10 @@
 #include <cstdio>
 #include <optional>
 
-#include "cli/plugins.hpp"
-#include "cli/run_plugin.hpp"
 #include "net/spawn.hpp"
+#include "plugins/option_parser.hpp"
+#include "plugins/plugin_options.hpp"
+#include "plugins/plugins.hpp"
 #include "probes/reflector.hpp"
 #include "probes/reflector_imap.hpp"
 
@@ -68,19 +71,21 @@ int watch_imap(const probes::ReflectorMailbox& mailbox, const probes::ReflectorO
 }  // namespace
 
 int reflect(const std::string& name, int argc, const char* const* argv) {
-  OptionParser app{name,
-                   "Answers a genuine mailprobe round-trip probe read on standard input with the "
-                   "time it was seen; ignores everything else."};
+  plugins::OptionParser app{
+      name,
+      "Answers a genuine mailprobe round-trip probe read on standard input with the "
+      "time it was seen; ignores everything else."};
   probes::ReflectorOptions reflector;
-  ServerOptions smtp{"127.0.0.1", 0, "none", "", "", ""};
-  ServerOptions imap{"", 0, "tls", "", "", ""};
+  plugins::ServerOptions smtp{"127.0.0.1", 0, "none", "", "", ""};
+  plugins::ServerOptions imap{"", 0, "tls", "", "", ""};
   std::string ca_file, secret_file, state_file, mailbox = "INBOX";
   bool insecure = false;
   bool once = false;
   double timeout = 30;
   int verbose = 0;
   long max_bytes = 1L << 20;
-  add_server_options(app, smtp, "smtp", "SMTP server for reflections (default: 127.0.0.1)");
+  plugins::add_server_options(app, smtp, "smtp",
+                              "SMTP server for reflections (default: 127.0.0.1)");
   app.value("--ca-file", ca_file, "PEM file of trusted CAs (default: the system's)");
   app.flag("--insecure", insecure, "Do not verify the servers' certificates");
   app.value("--from", reflector.from, "Sender address of reflections");
@@ -91,27 +96,28 @@ int reflect(const std::string& name, int argc, const char* const* argv) {
   app.value("--max-size", max_bytes, "Bytes beyond which a message is no probe (default: 1 MiB)",
             {1, 64 * 1048576});
   app.value("-t,--timeout", timeout, "Seconds for handing over the reflection (default: 30)",
-            ranges::timeout);
+            plugins::ranges::timeout);
   app.counter("-v,--verbose", verbose, "Say on standard error what was done and why");
   // IMAP mode: probes read from a mailbox instead of standard input.
-  add_server_options(app, imap, "imap", "Read probes from this IMAP server instead of stdin");
+  plugins::add_server_options(app, imap, "imap",
+                              "Read probes from this IMAP server instead of stdin");
   app.value("--mailbox", mailbox, "IMAP mode: the mailbox to read (default: INBOX)");
   app.flag("--once", once, "IMAP mode: answer what is there now and exit (for cron)");
   switch (app.parse(argc, argv)) {
-    case OptionParser::Result::run:
+    case plugins::OptionParser::Result::run:
       break;
-    case OptionParser::Result::help:
+    case plugins::OptionParser::Result::help:
       std::fputs(app.help().c_str(), stdout);
       return 0;
-    case OptionParser::Result::version:
-      std::puts(version);
+    case plugins::OptionParser::Result::version:
+      std::puts(plugins::version);
       return 0;
-    case OptionParser::Result::error:
+    case plugins::OptionParser::Result::error:
       return temporary_failure(app.error());
   }
   if (reflector.from.empty()) return temporary_failure("--from is required");
   if (secret_file.empty()) return temporary_failure("--secret-file is required");
-  auto secret = read_secret_file(secret_file);
+  auto secret = plugins::read_secret_file(secret_file);
   if (!secret) return temporary_failure(secret.failure().message);
   reflector.secret = *secret;
   if (state_file.empty()) return temporary_failure("--state-file is required");
@@ -119,12 +125,12 @@ int reflect(const std::string& name, int argc, const char* const* argv) {
   if (max_bytes <= 0) return temporary_failure("--max-size must be positive");
   reflector.max_message_bytes = static_cast<std::size_t>(max_bytes);
   if (timeout <= 0) return temporary_failure("-t must be positive");
-  auto server = make_server(smtp, "smtp", {465, 587, 25}, ca_file, insecure, false);
+  auto server = plugins::make_server(smtp, "smtp", {465, 587, 25}, ca_file, insecure, false);
   if (!server) return temporary_failure(server.failure().message);
   reflector.smtp = {server->target, server->tls, server->credentials, ""};
 
   if (!imap.host.empty()) {
-    auto source = make_server(imap, "imap", {993, 143, 143}, ca_file, insecure, true);
+    auto source = plugins::make_server(imap, "imap", {993, 143, 143}, ca_file, insecure, true);
     if (!source) return temporary_failure(source.failure().message);
     probes::ReflectorMailbox watched{source->target, source->tls, *source->credentials, mailbox};
     return watch_imap(watched, reflector, once, verbose > 0);

@@ -8,10 +8,10 @@
 #include <fstream>
 #include <set>
 
-#include "cli/plugins.hpp"
 #include "core/duration_text.hpp"
 #include "core/format.hpp"
 #include "daemon/config_reader.hpp"
+#include "plugins/plugins.hpp"
 
 namespace mailprobe::daemon {
 
@@ -26,17 +26,17 @@ bool valid_label_name(const std::string& name) {
 
 // The plugin judges its own command line, as it would on the command line; its complaint
 // becomes the configuration error.
-cli::PluginCall plan(const Reader& reader, const YAML::Node& node, const std::string& where,
-                     const std::string& plugin, const std::vector<std::string>& args) {
-  auto planned = cli::plan_plugin(plugin, args);
-  if (auto* stop = std::get_if<cli::PluginStop>(&planned)) {
+plugins::PluginCall plan(const Reader& reader, const YAML::Node& node, const std::string& where,
+                         const std::string& plugin, const std::vector<std::string>& args) {
+  auto planned = plugins::plan_plugin(plugin, args);
+  if (auto* stop = std::get_if<plugins::PluginStop>(&planned)) {
     auto message = stop->output;
     while (!message.empty() && message.back() == '\n')
       message.pop_back();
     if (stop->exit_code == 0) message = "--help and --version do not run a check";
     reader.fail(node["args"] ? node["args"] : node, where + ".args", message);
   }
-  return std::get<cli::PluginCall>(planned);
+  return std::get<plugins::PluginCall>(planned);
 }
 
 struct Defaults {
@@ -58,7 +58,7 @@ CheckConfig read_check(const Reader& reader, const YAML::Node& node, const std::
   if (check.name.empty()) reader.fail(node["name"], where + ".name", "empty");
   if (!node["plugin"]) reader.fail(node, where + ".plugin", "missing (e.g. check_smtp)");
   check.plugin = reader.text(node["plugin"], where + ".plugin");
-  if (cli::find_plugin(check.plugin) == nullptr) {
+  if (plugins::find_plugin(check.plugin) == nullptr) {
     reader.fail(node["plugin"], where + ".plugin",
                 "unknown plugin '" + check.plugin +
                     "' (e.g. check_smtp, check_imap, "
@@ -102,7 +102,7 @@ CheckConfig read_check(const Reader& reader, const YAML::Node& node, const std::
     }
   }
   check.call = plan(reader, node, where, check.plugin, check.args);
-  check.call.format = cli::OutputFormat::nagios;
+  check.call.format = plugins::OutputFormat::nagios;
   if (node["timeout"]) {
     check.call.timeout_seconds =
         std::chrono::duration<double>(
@@ -130,7 +130,7 @@ ModuleConfig read_module(const Reader& reader, const YAML::Node& key, const YAML
     reader.fail(node["plugin"], where + ".plugin",
                 module.plugin + " has no target; schedule it as a check instead");
   }
-  if (cli::find_plugin(module.plugin) == nullptr) {
+  if (plugins::find_plugin(module.plugin) == nullptr) {
     reader.fail(node["plugin"], where + ".plugin",
                 "unknown plugin '" + module.plugin + "' (e.g. check_smtp, check_imap)");
   }

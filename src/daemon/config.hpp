@@ -26,10 +26,10 @@
 #include <string>
 #include <vector>
 
-#include "cli/run_plugin.hpp"
 #include "core/outcome.hpp"
 #include "daemon/http_access.hpp"
 #include "daemon/notify_config.hpp"
+#include "plugins/run_plugin.hpp"
 
 namespace mailprobe::daemon {
 
@@ -42,8 +42,8 @@ struct CheckConfig {
   std::chrono::milliseconds retry_interval{0};
   int max_attempts = 2;  // a failure is retested this many times in all before it is hard
   bool passive = false;
-  cli::PluginCall call;  // what to run, planned from plugin + args
-  int line = 0;          // where it is defined, for messages
+  plugins::PluginCall call;  // what to run, planned from plugin + args
+  int line = 0;              // where it is defined, for messages
 };
 
 // A /probe module (blackbox_exporter's term): a plugin and its options without the target;

@@ -3,7 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
 
-#include "cli/plugin_options.hpp"
+#include "plugins/plugin_options.hpp"
 #include "protocol/sasl.hpp"
 
 namespace mailprobe::daemon {
@@ -60,7 +60,7 @@ HttpAccess read_http_access(const Reader& reader, const YAML::Node& node) {
         reader.fail(users[i]["name"], at + ".name", "a user name is not empty and has no ':'");
       }
       auto path = reader.text(users[i]["password_file"], at + ".password_file");
-      auto password = cli::read_secret_file(path);
+      auto password = plugins::read_secret_file(path);
       if (!password)
         reader.fail(users[i]["password_file"], at + ".password_file", password.failure().message);
       if (!access.users.emplace(name, *password).second) {

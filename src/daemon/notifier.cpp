@@ -8,10 +8,10 @@
 #include <boost/beast/http.hpp>
 #include <random>
 
-#include "cli/plugins.hpp"
 #include "daemon/log.hpp"
 #include "net/resolve.hpp"
 #include "net/spawn.hpp"
+#include "plugins/plugins.hpp"
 #include "probes/mail_submission.hpp"
 #include "probes/roundtrip_message.hpp"
 #include "probes/run_command.hpp"
@@ -296,7 +296,7 @@ asio::awaitable<bool> Notifier::deliver(const Delivery& delivery) {
 asio::awaitable<core::Status> Notifier::send_webhook(const WebhookConfig& webhook,
                                                      std::string body) {
   protocol::HttpRequest request(http::verb::post, webhook.target.target, 11);
-  request.set(http::field::user_agent, cli::version);
+  request.set(http::field::user_agent, plugins::version);
   request.set(http::field::content_type, "application/json");
   if (!webhook.bearer_token.empty()) {
     request.set(http::field::authorization, "Bearer " + webhook.bearer_token);

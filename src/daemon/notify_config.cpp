@@ -3,8 +3,8 @@
 #include <charconv>
 #include <cstdlib>
 
-#include "cli/plugin_options.hpp"
 #include "daemon/config_reader.hpp"
+#include "plugins/plugin_options.hpp"
 #include "protocol/sasl.hpp"
 
 namespace mailprobe::daemon {
@@ -24,7 +24,7 @@ std::shared_ptr<net::TlsClientContext> tls_context(const Reader& reader, const Y
 
 std::string secret(const Reader& reader, const YAML::Node& node, const std::string& key) {
   auto path = reader.text(node, key);
-  auto value = cli::read_secret_file(path);
+  auto value = plugins::read_secret_file(path);
   if (!value) reader.fail(node, key, value.failure().message);
   return *value;
 }

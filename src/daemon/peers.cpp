@@ -3,7 +3,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
-#include "cli/plugins.hpp"
+#include "plugins/plugins.hpp"
 #include "protocol/http_client.hpp"
 
 namespace mailprobe::daemon {
@@ -52,7 +52,7 @@ boost::asio::awaitable<core::Outcome<PeerView>> fetch_peer_view(
   auto query = path.find('?');
   if (query != std::string::npos) path.erase(query);
   protocol::HttpRequest request(http::verb::get, path + "/api/v1/checks", 11);
-  request.set(http::field::user_agent, cli::version);
+  request.set(http::field::user_agent, plugins::version);
   request.set(http::field::accept, "application/json");
   if (!peer.authorization.empty()) request.set(http::field::authorization, peer.authorization);
   auto deadline = core::Deadline::after(std::chrono::duration_cast<core::Deadline::clock::duration>(

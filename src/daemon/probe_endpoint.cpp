@@ -2,12 +2,12 @@
 
 #include <charconv>
 
-#include "cli/plugins.hpp"
-#include "cli/run_plugin.hpp"
 #include "core/format.hpp"
 #include "daemon/metrics.hpp"
 #include "output/nagios.hpp"
 #include "output/prometheus.hpp"
+#include "plugins/plugins.hpp"
+#include "plugins/run_plugin.hpp"
 #include "protocol/redact.hpp"
 
 namespace mailprobe::daemon {
@@ -166,8 +166,8 @@ boost::asio::awaitable<HttpResponse> ProbeEndpoint::handle(const HttpRequest& re
   bool debug = debug_text == "true";
 
   auto args = module_arguments(module, target->host, target->port, debug);
-  auto planned = cli::plan_plugin(module.plugin, args);
-  if (auto* stop = std::get_if<cli::PluginStop>(&planned)) {
+  auto planned = plugins::plan_plugin(module.plugin, args);
+  if (auto* stop = std::get_if<plugins::PluginStop>(&planned)) {
     // The module was valid when loaded; a password file may have gone since.
     auto message = stop->output;
     while (!message.empty() && message.back() == '\n')
@@ -175,7 +175,7 @@ boost::asio::awaitable<HttpResponse> ProbeEndpoint::handle(const HttpRequest& re
     co_return make_response(request, http::status::internal_server_error,
                             "module " + module.name + ": " + message + "\n", "text/plain");
   }
-  auto call = std::get<cli::PluginCall>(planned);
+  auto call = std::get<plugins::PluginCall>(planned);
   double module_timeout =
       module.timeout_seconds > 0 ? module.timeout_seconds : call.timeout_seconds;
   std::string header(request["X-Prometheus-Scrape-Timeout-Seconds"]);
@@ -195,7 +195,7 @@ boost::asio::awaitable<HttpResponse> ProbeEndpoint::handle(const HttpRequest& re
     // What the wait for the slot left of the deadline (all of it, when there was none).
     double waited = core::seconds(std::chrono::steady_clock::now() - started);
     double left = waited < 0.001 ? *budget : std::max(*budget - waited, 0.001);
-    result = co_await cli::run_call(call, left);
+    result = co_await plugins::run_call(call, left);
     limit_.release();
   } else {
     result.service = "PROBE";

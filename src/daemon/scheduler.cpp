@@ -5,11 +5,11 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
-#include "cli/run_plugin.hpp"
 #include "daemon/log.hpp"
 #include "net/spawn.hpp"
 #include "output/json.hpp"
 #include "output/nagios.hpp"
+#include "plugins/run_plugin.hpp"
 
 namespace mailprobe::daemon {
 
@@ -169,7 +169,7 @@ asio::awaitable<void> Scheduler::run_once(CheckRuntime& check) {
   check.running = true;
   auto started = Clock::now();
   auto call = check.config.call;  // a reload may replace the configuration meanwhile
-  auto result = co_await cli::run_call(call, call.timeout_seconds);
+  auto result = co_await plugins::run_call(call, call.timeout_seconds);
   check.running = false;
   limit_.release();
 

@@ -10,8 +10,6 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "cli/option_parser.hpp"
-#include "cli/plugins.hpp"
 #include "daemon/api.hpp"
 #include "daemon/config.hpp"
 #include "daemon/history.hpp"
@@ -23,6 +21,8 @@
 #include "daemon/web_assets.hpp"
 #include "net/spawn.hpp"
 #include "net/tls_library.hpp"
+#include "plugins/option_parser.hpp"
+#include "plugins/plugins.hpp"
 
 namespace mailprobe::daemon {
 
@@ -165,22 +165,22 @@ int serve(const ServeOptions& options) {
 }
 
 int serve_command(int argc, const char* const* argv) {
-  cli::OptionParser parser("mailprobe serve",
-                           "Runs the checks of a configuration on their schedules, keeps their "
-                           "history and serves the dashboard, the API and /metrics.");
+  plugins::OptionParser parser("mailprobe serve",
+                               "Runs the checks of a configuration on their schedules, keeps their "
+                               "history and serves the dashboard, the API and /metrics.");
   ServeOptions options;
   parser.value("-c,--config", options.config_path, "The configuration file (YAML)");
   parser.flag("--check-config", options.check_only, "Validate the configuration and exit");
   switch (parser.parse(argc, argv)) {
-    case cli::OptionParser::Result::run:
+    case plugins::OptionParser::Result::run:
       break;
-    case cli::OptionParser::Result::help:
+    case plugins::OptionParser::Result::help:
       std::fputs(parser.help().c_str(), stdout);
       return 0;
-    case cli::OptionParser::Result::version:
-      std::puts(cli::version);
+    case plugins::OptionParser::Result::version:
+      std::puts(plugins::version);
       return 0;
-    case cli::OptionParser::Result::error:
+    case plugins::OptionParser::Result::error:
       std::fprintf(stderr, "mailprobe serve: %s\n", parser.error().c_str());
       return 1;
   }

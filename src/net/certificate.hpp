@@ -5,6 +5,7 @@
 #include <openssl/x509.h>
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,6 +43,12 @@ struct TlsFacts {
 };
 
 CertificateFacts certificate_facts(X509* certificate);
+
+// A certificate of one's own (a reference counted by OpenSSL).
+struct X509Free {
+  void operator()(X509* certificate) const { X509_free(certificate); }
+};
+using X509Ptr = std::unique_ptr<X509, X509Free>;
 
 // Reads version, cipher and chain of an established session.
 TlsFacts session_facts(SSL* ssl, bool verified);

@@ -132,6 +132,19 @@ asio::awaitable<Connection::IoResult> Connection::write_raw(asio::const_buffer d
   co_return IoResult(error_code(), done);
 }
 
+std::vector<X509Ptr> Connection::peer_chain() const {
+  std::vector<X509Ptr> chain;
+  if (!tls_) return chain;
+  // On a client, SSL_get_peer_cert_chain includes the leaf (ssl(7)).
+  STACK_OF(X509)* presented = SSL_get_peer_cert_chain(tls_.get());
+  for (int i = 0; presented != nullptr && i < sk_X509_num(presented); ++i) {
+    X509* certificate = sk_X509_value(presented, i);
+    X509_up_ref(certificate);
+    chain.emplace_back(certificate);
+  }
+  return chain;
+}
+
 void Connection::quick_ack() {
   // After a TLS handshake the server sends records we do not answer at once (TLS 1.3
   // session tickets), then its reply. Linux delays our ACK of the tickets by 40 ms or

@@ -99,6 +99,9 @@ class Connection {
   asio::awaitable<void> close();
 
   bool tls_active() const { return tls_ != nullptr; }
+  // The certificates the server presented, leaf first, as it sent them (empty without
+  // TLS): for checks of their own, such as DANE's TLSA matching.
+  std::vector<X509Ptr> peer_chain() const;
   bool is_open() const;
   std::string peer() const;
 

@@ -142,7 +142,8 @@ asio::awaitable<core::Status> HttpConnection::connect() {
   keep_alive_ = false;
   auto started = Clock::now();
   auto endpoints =
-      co_await net::resolve(endpoint_.host, endpoint_.port, endpoint_.family, deadline_);
+      co_await net::resolve(endpoint_.address.empty() ? endpoint_.host : endpoint_.address,
+                            endpoint_.port, endpoint_.family, deadline_);
   if (!endpoints) co_return endpoints.failure();
   if (endpoint_.tls) {
     secure_ = std::make_unique<TlsStream>(executor_, endpoint_.tls->native());
@@ -322,6 +323,12 @@ asio::awaitable<core::Outcome<HttpAnswer>> HttpConnection::exchange_on(Stream& s
   keep_alive_ = answer.keep_alive;
   if (auto field = response.find(http::field::www_authenticate); field != response.end()) {
     answer.authenticate = std::string(field->value());
+  }
+  if (auto field = response.find(http::field::content_type); field != response.end()) {
+    answer.content_type = std::string(field->value());
+  }
+  if (auto field = response.find(http::field::location); field != response.end()) {
+    answer.location = std::string(field->value());
   }
   note("S: " + status_line(answer.status, answer.reason) + ", " +
        std::to_string(answer.body.size()) + " bytes");

@@ -30,6 +30,10 @@ struct HttpEndpoint {
   std::string host;
   std::uint16_t port = 0;
   net::AddressFamily family = net::AddressFamily::any;
+  // Set: connect to this IP address instead of looking `host` up (which still names the
+  // server for SNI, the certificate check and Host:). A domain check connects to what its
+  // own DNSSEC-validating lookup returned.
+  std::string address;
   // Set: HTTPS with this context (verification on, or off with --insecure). Null: plain HTTP.
   std::shared_ptr<net::TlsClientContext> tls;
   // The SHA-256 of the one certificate to accept (64 lowercase hex digits). When set, the
@@ -49,6 +53,8 @@ struct HttpAnswer {
   std::string reason;
   std::string body;
   std::string authenticate;  // WWW-Authenticate
+  std::string content_type;  // Content-Type
+  std::string location;      // Location (of a redirect: never followed)
   bool keep_alive = false;
 };
 

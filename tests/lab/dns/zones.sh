@@ -67,15 +67,15 @@ head_of() { # zone: $ORIGIN, TTL, SOA, NS (short TTLs: tests restart the lab, ca
   printf '@ NS ns.%s.\n' "$PARENT"
 }
 
-# A DANE child zone: MX -> mx.ZONE -> ADDR, with the TLSA records given (RFC 7672 section
-# 2.2.3: the TLSA base domain of an MX host is _25._tcp.<MX host>, whatever port it is
-# reached on; the lab's MX hosts listen on DNSLAB_SMTP_PORT).
+# A DANE child zone: MX -> mx.ZONE -> ADDR, with the TLSA records given, at _25._tcp.mx
+# (RFC 7672 section 2.2.3: where senders look) and at _SMTP_PORT._tcp.mx, where check_mx
+# --port SMTP_PORT looks for the lab's MX hosts, which listen on that port.
 dane_zone() { # zone addr "usage selector type data"...
   local z=$1 addr=$2 t
   shift 2
   head_of "$z"
   printf '@ MX 10 mx\nmx A %s\n' "$addr"
-  for t in "$@"; do printf '_25._tcp.mx TLSA %s\n' "$t"; done
+  for t in "$@"; do printf '_25._tcp.mx TLSA %s\n_%s._tcp.mx TLSA %s\n' "$t" "$SMTP_PORT" "$t"; done
   printf '_smtp._tls TXT "v=TLSRPTv1; rua=mailto:tlsrpt@%s"\n' "$z"
 }
 
@@ -127,6 +127,15 @@ parent_zone() {
   printf '%s. MX 10 mx.%s.\nmx.%s. A %s\nmx.%s. AAAA ::1\n' "$z" "$z" "$z" "$ADDR_PKIX" "$z"
   # An MX with only that AAAA: no MX host can be reached.
   printf '%s. MX 10 mx.%s.\nmx.%s. AAAA ::1\n' "$DOM_V6ONLY" "$DOM_V6ONLY" "$DOM_V6ONLY"
+  # For bench/mx_bench.sh: four MX hosts of two addresses each, every one listening.
+  z=$DOM_BENCH
+  local i pair=("$ADDR_DANE_EE $ADDR_PKIX" "$ADDR_DANE_TA $ADDR_DANE_STALE"
+    "$ADDR_DANE_ROLLOVER $ADDR_DANE_UNSIGNED" "$ADDR_BOGUS $ADDR_PKIX")
+  for i in 1 2 3 4; do
+    read -r a b <<<"${pair[$((i - 1))]}"
+    printf '%s. MX %d mx%d.%s.\nmx%d.%s. A %s\nmx%d.%s. A %s\n' "$z" $((i * 10)) "$i" "$z" \
+      "$i" "$z" "$a" "$i" "$z" "$b"
+  done
 }
 
 # The names the MX at ADDR_PKIX answers for (the SANs of its certificate).

@@ -4,12 +4,12 @@
 
 #include <string>
 
-#include "cli/option_parser.hpp"
-#include "cli/plugin_options.hpp"
 #include "core/outcome.hpp"
+#include "plugins/option_parser.hpp"
+#include "plugins/plugin_options.hpp"
 #include "protocol/mailstore_api.hpp"
 
-namespace mailprobe::cli {
+namespace mailprobe::plugins {
 
 struct MailstoreApiOptions {
   std::string host = "localhost";
@@ -37,4 +37,4 @@ void add_mailstore_api_options(OptionParser& app, MailstoreApiOptions& options);
 core::Outcome<protocol::mailstore::ApiEndpoint> make_api_endpoint(
     const MailstoreApiOptions& options);
 
-}  // namespace mailprobe::cli
+}  // namespace mailprobe::plugins

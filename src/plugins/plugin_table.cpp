@@ -2,9 +2,9 @@
 
 #include <array>
 
-#include "cli/plugins.hpp"
+#include "plugins/plugins.hpp"
 
-namespace mailprobe::cli {
+namespace mailprobe::plugins {
 
 namespace {
 struct Entry {
@@ -12,7 +12,7 @@ struct Entry {
   Plugin plan;
 };
 
-constexpr std::array<Entry, 11> plugins{{
+constexpr std::array<Entry, 12> table{{
     {"check_smtp", check_smtp},
     {"check_ssmtp", check_tcp_family},
     {"check_pop", check_tcp_family},
@@ -24,11 +24,12 @@ constexpr std::array<Entry, 11> plugins{{
     {"check_mailstore", check_mailstore},
     {"check_mailstore_license", check_mailstore_license},
     {"check_mail_roundtrip", check_roundtrip},
+    {"check_mx", check_mx},
 }};
 }  // namespace
 
 Plugin find_plugin(const std::string& name) {
-  for (const auto& entry : plugins) {
+  for (const auto& entry : table) {
     if (name == entry.name) return entry.plan;
   }
   return nullptr;
@@ -46,4 +47,4 @@ PluginPlan plan_plugin(const std::string& name, const std::vector<std::string>& 
   return plugin(name, static_cast<int>(arguments.size() + 1), argv.data());
 }
 
-}  // namespace mailprobe::cli
+}  // namespace mailprobe::plugins

@@ -1,13 +1,13 @@
 // Numeric options have ranges: a value outside is one error naming the option and the range,
 // never a number that overflows when it becomes a deadline or a size.
 
-#include "cli/option_parser.hpp"
+#include "plugins/option_parser.hpp"
 
 #include <gtest/gtest.h>
 
 #include <vector>
 
-namespace mailprobe::cli {
+namespace mailprobe::plugins {
 namespace {
 
 struct Parsed {
@@ -65,4 +65,4 @@ TEST(OptionRanges, BothEndsAreIncluded) {
 }
 
 }  // namespace
-}  // namespace mailprobe::cli
+}  // namespace mailprobe::plugins

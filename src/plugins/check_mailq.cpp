@@ -2,11 +2,11 @@
 
 #include <filesystem>
 
-#include "cli/plugins.hpp"
-#include "cli/run_plugin.hpp"
+#include "plugins/plugins.hpp"
+#include "plugins/run_plugin.hpp"
 #include "probes/mailq.hpp"
 
-namespace mailprobe::cli {
+namespace mailprobe::plugins {
 
 PluginPlan check_mailq(const std::string& name, int argc, const char* const* argv) {
   OptionParser app{name,
@@ -73,4 +73,4 @@ PluginPlan check_mailq(const std::string& name, int argc, const char* const* arg
       timeout, *format, false);
 }
 
-}  // namespace mailprobe::cli
+}  // namespace mailprobe::plugins

@@ -1,12 +1,12 @@
 // check_mailstore_license: MailStore's check_mailstorelicence script, with options
 // instead of settings edited inside the script.
 
-#include "cli/mailstore_options.hpp"
-#include "cli/plugins.hpp"
-#include "cli/run_plugin.hpp"
+#include "plugins/mailstore_options.hpp"
+#include "plugins/plugins.hpp"
+#include "plugins/run_plugin.hpp"
 #include "probes/mailstore_license.hpp"
 
-namespace mailprobe::cli {
+namespace mailprobe::plugins {
 
 namespace {
 constexpr const char* service = "MAILSTORE LICENSE";
@@ -77,4 +77,4 @@ PluginPlan check_mailstore_license(const std::string& name, int argc, const char
   return call;
 }
 
-}  // namespace mailprobe::cli
+}  // namespace mailprobe::plugins

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace mailprobe::cli {
+namespace mailprobe::plugins {
 
 // The values a numeric option accepts, both ends included: a value outside is an error that
 // names the option and the range, never a number that overflows later (a timeout of 1e300
@@ -73,4 +73,4 @@ class OptionParser {
   std::string error_;
 };
 
-}  // namespace mailprobe::cli
+}  // namespace mailprobe::plugins

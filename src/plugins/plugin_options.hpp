@@ -7,13 +7,13 @@
 #include <string>
 #include <vector>
 
-#include "cli/option_parser.hpp"
 #include "core/outcome.hpp"
 #include "core/range.hpp"
+#include "plugins/option_parser.hpp"
 #include "probes/common.hpp"
 #include "protocol/sasl.hpp"
 
-namespace mailprobe::cli {
+namespace mailprobe::plugins {
 
 enum class OutputFormat { nagios, json };
 
@@ -106,4 +106,4 @@ core::Outcome<std::string> secret_from(const std::string& file, const std::strin
 // Reads a secret from a file: the first line, without its line ending.
 core::Outcome<std::string> read_secret_file(const std::string& path);
 
-}  // namespace mailprobe::cli
+}  // namespace mailprobe::plugins

@@ -1,4 +1,4 @@
-#include "cli/run_plugin.hpp"
+#include "plugins/run_plugin.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -10,7 +10,7 @@
 #include "output/json.hpp"
 #include "output/nagios.hpp"
 
-namespace mailprobe::cli {
+namespace mailprobe::plugins {
 
 namespace {
 boost::asio::awaitable<void> run_into(const ProbeTask& task, core::Deadline deadline,
@@ -89,4 +89,4 @@ PluginStop option_error(const std::string& service, const std::string& message) 
   return PluginStop{3, service + " UNKNOWN - " + message + "\n"};
 }
 
-}  // namespace mailprobe::cli
+}  // namespace mailprobe::plugins

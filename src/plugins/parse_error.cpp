@@ -1,7 +1,7 @@
-#include "cli/plugins.hpp"
-#include "cli/run_plugin.hpp"
+#include "plugins/plugins.hpp"
+#include "plugins/run_plugin.hpp"
 
-namespace mailprobe::cli {
+namespace mailprobe::plugins {
 
 std::optional<PluginStop> parse_plugin_options(OptionParser& parser, int argc,
                                                const char* const* argv,
@@ -19,4 +19,4 @@ std::optional<PluginStop> parse_plugin_options(OptionParser& parser, int argc,
   return option_error(service, parser.error() + " (see " + parser.program() + " --help)");
 }
 
-}  // namespace mailprobe::cli
+}  // namespace mailprobe::plugins

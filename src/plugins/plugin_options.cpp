@@ -1,11 +1,11 @@
-#include "cli/plugin_options.hpp"
+#include "plugins/plugin_options.hpp"
 
 #include <cstdlib>
 #include <fstream>
 
 #include "core/format.hpp"
 
-namespace mailprobe::cli {
+namespace mailprobe::plugins {
 
 namespace {
 core::Failure option_error(std::string message) {
@@ -230,4 +230,4 @@ core::Outcome<Server> make_server(const ServerOptions& options, const std::strin
   return server;
 }
 
-}  // namespace mailprobe::cli
+}  // namespace mailprobe::plugins

@@ -1,4 +1,4 @@
-#include "cli/option_parser.hpp"
+#include "plugins/option_parser.hpp"
 
 #include <getopt.h>
 
@@ -8,7 +8,7 @@
 #include "core/format.hpp"
 #include "core/range.hpp"
 
-namespace mailprobe::cli {
+namespace mailprobe::plugins {
 
 namespace {
 
@@ -242,4 +242,4 @@ std::string OptionParser::help() const {
   return text;
 }
 
-}  // namespace mailprobe::cli
+}  // namespace mailprobe::plugins

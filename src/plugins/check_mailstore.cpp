@@ -2,13 +2,13 @@
 // "Monitoring" chapter of seeds/001_*), with the password kept out of argv if wanted and
 // the server certificate verified.
 
-#include "cli/mailstore_options.hpp"
-#include "cli/plugins.hpp"
-#include "cli/run_plugin.hpp"
 #include "core/civil_time.hpp"
+#include "plugins/mailstore_options.hpp"
+#include "plugins/plugins.hpp"
+#include "plugins/run_plugin.hpp"
 #include "probes/mailstore_jobs.hpp"
 
-namespace mailprobe::cli {
+namespace mailprobe::plugins {
 
 namespace {
 constexpr const char* service = "MAILSTORE";
@@ -138,4 +138,4 @@ PluginPlan check_mailstore(const std::string& name, int argc, const char* const*
   return call;
 }
 
-}  // namespace mailprobe::cli
+}  // namespace mailprobe::plugins

@@ -1,10 +1,10 @@
-#include "cli/mailstore_options.hpp"
+#include "plugins/mailstore_options.hpp"
 
 #include <cstdlib>
 
 #include "core/format.hpp"
 
-namespace mailprobe::cli {
+namespace mailprobe::plugins {
 
 namespace {
 core::Failure option_failure(std::string message) {
@@ -102,4 +102,4 @@ core::Outcome<protocol::mailstore::ApiEndpoint> make_api_endpoint(
   return endpoint;
 }
 
-}  // namespace mailprobe::cli
+}  // namespace mailprobe::plugins

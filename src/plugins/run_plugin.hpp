@@ -8,11 +8,11 @@
 #include <variant>
 #include <vector>
 
-#include "cli/plugin_options.hpp"
 #include "core/deadline.hpp"
 #include "core/result.hpp"
+#include "plugins/plugin_options.hpp"
 
-namespace mailprobe::cli {
+namespace mailprobe::plugins {
 
 using ProbeTask = std::function<boost::asio::awaitable<core::ProbeResult>(core::Deadline)>;
 
@@ -56,4 +56,4 @@ boost::asio::awaitable<core::ProbeResult> run_call(const PluginCall& call, doubl
 // Prints a stop's output and returns its exit code, or runs the call.
 int execute(const PluginPlan& plan);
 
-}  // namespace mailprobe::cli
+}  // namespace mailprobe::plugins

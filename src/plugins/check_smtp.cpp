@@ -1,11 +1,11 @@
 // check_smtp: monitoring-plugins' options, with real STARTTLS, AUTH negotiation and
 // certificate verification.
 
-#include "cli/plugins.hpp"
-#include "cli/run_plugin.hpp"
+#include "plugins/plugins.hpp"
+#include "plugins/run_plugin.hpp"
 #include "probes/smtp.hpp"
 
-namespace mailprobe::cli {
+namespace mailprobe::plugins {
 
 PluginPlan check_smtp(const std::string& name, int argc, const char* const* argv) {
   OptionParser app{name, "Checks an SMTP (or LMTP) server: banner, EHLO, TLS, AUTH, commands."};
@@ -72,4 +72,4 @@ PluginPlan check_smtp(const std::string& name, int argc, const char* const* argv
   return call;
 }
 
-}  // namespace mailprobe::cli
+}  // namespace mailprobe::plugins

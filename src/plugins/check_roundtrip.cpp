@@ -8,12 +8,12 @@
 #include <filesystem>
 #include <fstream>
 
-#include "cli/plugins.hpp"
-#include "cli/run_plugin.hpp"
+#include "plugins/plugins.hpp"
+#include "plugins/run_plugin.hpp"
 #include "probes/roundtrip.hpp"
 #include "probes/roundtrip_message.hpp"
 
-namespace mailprobe::cli {
+namespace mailprobe::plugins {
 
 namespace {
 
@@ -167,4 +167,4 @@ PluginPlan check_roundtrip(const std::string& name, int argc, const char* const*
   return call;
 }
 
-}  // namespace mailprobe::cli
+}  // namespace mailprobe::plugins

@@ -4,11 +4,11 @@
 #include <array>
 #include <cctype>
 
-#include "cli/plugins.hpp"
-#include "cli/run_plugin.hpp"
+#include "plugins/plugins.hpp"
+#include "plugins/run_plugin.hpp"
 #include "probes/tcp.hpp"
 
-namespace mailprobe::cli {
+namespace mailprobe::plugins {
 
 namespace {
 
@@ -194,4 +194,4 @@ PluginPlan check_tcp_family(const std::string& name, int argc, const char* const
   return call;
 }
 
-}  // namespace mailprobe::cli
+}  // namespace mailprobe::plugins

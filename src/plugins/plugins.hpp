@@ -1,14 +1,15 @@
 #pragma once
-// The plugins of the mailprobe binary, each a function of its command line.
+// The plugins of the mailprobe binary, each a function of its command line: what the program
+// (argv[0] dispatch, `mailprobe check`) and the daemon (its configuration's checks) share.
 
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "cli/option_parser.hpp"
-#include "cli/run_plugin.hpp"
+#include "plugins/option_parser.hpp"
+#include "plugins/run_plugin.hpp"
 
-namespace mailprobe::cli {
+namespace mailprobe::plugins {
 
 inline constexpr const char* version = "mailprobe " MAILPROBE_VERSION;
 
@@ -20,8 +21,7 @@ PluginPlan check_mailq(const std::string& name, int argc, const char* const* arg
 PluginPlan check_mailstore(const std::string& name, int argc, const char* const* argv);
 PluginPlan check_mailstore_license(const std::string& name, int argc, const char* const* argv);
 PluginPlan check_roundtrip(const std::string& name, int argc, const char* const* argv);
-// `mailprobe reflect`: not a plugin; exit codes for a mail system's pipe (0, or 75).
-int reflect(const std::string& name, int argc, const char* const* argv);
+PluginPlan check_mx(const std::string& name, int argc, const char* const* argv);
 
 using Plugin = PluginPlan (*)(const std::string& name, int argc, const char* const* argv);
 
@@ -37,4 +37,4 @@ PluginPlan plan_plugin(const std::string& name, const std::vector<std::string>& 
 std::optional<PluginStop> parse_plugin_options(OptionParser& parser, int argc,
                                                const char* const* argv, const std::string& service);
 
-}  // namespace mailprobe::cli
+}  // namespace mailprobe::plugins
