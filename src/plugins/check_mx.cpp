@@ -23,7 +23,8 @@ PluginPlan check_mx(const std::string& name, int argc, const char* const* argv) 
   int mta_sts_port = 443;
   long max_addresses = 16;
   app.operand(domain, "DOMAIN");
-  app.value("-H,--domain", domain, "The domain whose mail is checked (or as the operand)");
+  // --host: the daemon's /probe gives a module's target as --host (and --port).
+  app.value("-H,--domain,--host", domain, "The domain whose mail is checked (or as the operand)");
   app.value("-p,--port", port, "Port of every MX address (default: 25; TLSA at _PORT._tcp)",
             ranges::port);
   app.flag("-4", options.ipv4, "Only IPv4 addresses (A records)");

@@ -153,8 +153,12 @@ void judge_host(const Host& host, const MxOptions& options, const mx::StsState& 
          {}});
   }
   for (const auto& bad : host.tlsa_malformed) {
-    result.subchecks.push_back(
-        {State::warning, "TLSA " + owner + ": " + bad + " is no TLSA record", {}});
+    std::string text = "TLSA ";
+    text += owner;
+    text += ": ";
+    text += bad;
+    text += " is no TLSA record";
+    result.subchecks.push_back({State::warning, std::move(text), {}});
   }
   if (sts.policy && sts.policy->mode != protocol::StsMode::none &&
       !protocol::policy_allows_mx(*sts.policy, host.name)) {

@@ -177,9 +177,13 @@ checks:
 modules:
   smtp_starttls: {plugin: check_smtp, args: [-S], timeout: 5s}
   mailstore: {plugin: check_mailstore, args: [-p, archive, --password, x, -s, since:1d]}
+  mx: {plugin: check_mx, args: [--require-dane]}
 )"));
   ASSERT_TRUE(config) << config.failure().message;
-  ASSERT_EQ(config->modules.size(), 2U);
+  ASSERT_EQ(config->modules.size(), 3U);
+  // check_mx takes the request's target as its domain (--host).
+  EXPECT_EQ(module_arguments(config->modules.at("mx"), "example.org", "", false),
+            (std::vector<std::string>{"--require-dane", "--host", "example.org"}));
   const auto& smtp = config->modules.at("smtp_starttls");
   EXPECT_EQ(smtp.plugin, "check_smtp");
   EXPECT_DOUBLE_EQ(smtp.timeout_seconds, 5);
