@@ -120,6 +120,8 @@ class Connection {
   // error (success: an empty error_code).
   asio::awaitable<std::optional<boost::system::error_code>> tls_progress(int ret);
   core::Failure io_failure(const boost::system::error_code& ec, Step step, bool sending) const;
+  // The server ended the connection (EOF, reset, TLS without close_notify).
+  static bool closed_by_peer(const boost::system::error_code& ec);
   // Acknowledges what the server sends next at once (TCP_QUICKACK), not 40 ms later.
   void quick_ack();
   // Counts `bytes` against the read limit; the failure when they go past it.

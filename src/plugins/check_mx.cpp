@@ -63,8 +63,7 @@ PluginPlan check_mx(const std::string& name, int argc, const char* const* argv) 
   if (options.ipv4 && options.ipv6) return option_error("MX", "-4 and -6 exclude each other");
   auto format = make_output_format(options);
   if (!format) return option_error("MX", format.failure().message);
-  // -D as the service checks read it; the contexts are the MX's and the policy host's own.
-  auto days = make_tls_policy(options, probes::TlsMode::starttls);
+  auto days = parse_certificate_days(options.certificate_days);
   if (!days) return option_error("MX", days.failure().message);
   // Sessions verify nothing by themselves: PKIX and DANE are judged from the chain.
   auto smtp_tls = net::TlsClientContext::create({false, options.ca_file, false});
@@ -91,8 +90,8 @@ PluginPlan check_mx(const std::string& name, int argc, const char* const* argv) 
   mx.max_addresses = static_cast<std::size_t>(max_addresses);
   mx.smtp_tls = *smtp_tls;
   mx.https_tls = *https_tls;
-  mx.warning_days = days->warning_days;
-  mx.critical_days = days->critical_days;
+  mx.warning_days = days->warning;
+  mx.critical_days = days->critical;
   mx.transcript = options.verbose > 0;
   return plugin_call(
       "MX", [mx](core::Deadline deadline) { return probes::probe_mx(mx, deadline); },

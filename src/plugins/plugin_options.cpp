@@ -82,27 +82,34 @@ core::Outcome<core::Thresholds> make_thresholds(const PluginOptions& options) {
   return std::get<core::Thresholds>(parsed);
 }
 
+core::Outcome<CertificateDays> parse_certificate_days(const std::string& text) {
+  CertificateDays days;
+  if (text.empty()) return days;
+  auto comma = text.find(',');
+  auto warn = core::parse_number(text.substr(0, comma));
+  std::optional<double> crit;
+  if (comma != std::string::npos) crit = core::parse_number(text.substr(comma + 1));
+  if (!warn || (comma != std::string::npos && !crit)) {
+    return option_error("-D '" + text + "': expected WARN[,CRIT] in days, e.g. 30,14");
+  }
+  if (crit && *crit > *warn) {
+    return option_error("-D '" + text + "': critical days must not exceed warning days");
+  }
+  days.warning = warn;
+  days.critical = crit;
+  return days;
+}
+
 core::Outcome<probes::TlsPolicy> make_tls_policy(const PluginOptions& options,
                                                  probes::TlsMode mode) {
   probes::TlsPolicy policy;
   policy.mode = mode;
   policy.server_name = options.sni;
   policy.ignore_expiration = options.ignore_expiration;
-  if (!options.certificate_days.empty()) {
-    auto text = options.certificate_days;
-    auto comma = text.find(',');
-    auto warn = core::parse_number(text.substr(0, comma));
-    std::optional<double> crit;
-    if (comma != std::string::npos) crit = core::parse_number(text.substr(comma + 1));
-    if (!warn || (comma != std::string::npos && !crit)) {
-      return option_error("-D '" + text + "': expected WARN[,CRIT] in days, e.g. 30,14");
-    }
-    policy.warning_days = warn;
-    policy.critical_days = crit;
-    if (crit && *crit > *warn) {
-      return option_error("-D '" + text + "': critical days must not exceed warning days");
-    }
-  }
+  auto days = parse_certificate_days(options.certificate_days);
+  if (!days) return days.failure();
+  policy.warning_days = days->warning;
+  policy.critical_days = days->critical;
   if (mode == probes::TlsMode::none) {
     if (!options.certificate_days.empty()) {
       return option_error("-D needs TLS (STARTTLS or implicit TLS) to see a certificate");

@@ -56,6 +56,12 @@ void add_certificate_options(OptionParser& app, PluginOptions& options, bool sni
 // Turns the parsed options into probe inputs; failures are option errors (UNKNOWN).
 core::Outcome<probes::Target> make_target(const PluginOptions& options, int default_port);
 core::Outcome<core::Thresholds> make_thresholds(const PluginOptions& options);
+// -D warn[,crit]: days a certificate must still be valid (both empty without -D).
+struct CertificateDays {
+  std::optional<double> warning;
+  std::optional<double> critical;
+};
+core::Outcome<CertificateDays> parse_certificate_days(const std::string& text);
 core::Outcome<probes::TlsPolicy> make_tls_policy(const PluginOptions& options,
                                                  probes::TlsMode mode);
 // nullopt when no user was given; fails when a user has no password source.

@@ -1,5 +1,7 @@
 #include "probes/common.hpp"
 
+#include <unistd.h>
+
 #include <cmath>
 
 #include "core/format.hpp"
@@ -30,6 +32,12 @@ std::string whole_days(double days) {
   return std::to_string(n) + (n == 1 ? " day" : " days");
 }
 }  // namespace
+
+std::string local_host_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
+  return name;
+}
 
 core::State default_state(core::FailureKind kind) {
   switch (kind) {

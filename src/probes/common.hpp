@@ -43,6 +43,9 @@ struct TlsPolicy {
 // cannot be reached, talked to or logged into is CRITICAL; a local problem is UNKNOWN.
 core::State default_state(core::FailureKind kind);
 
+// This machine's name, for EHLO when no -F names another ("localhost" when it has none).
+std::string local_host_name();
+
 // Judges the certificate chain of a TLS session: a subcheck with the earliest expiry,
 // metrics cert_days (leaf) and chain_days (earliest of the chain, when it is not the leaf),
 // notes for disabled verification and for bytes discarded before the handshake.

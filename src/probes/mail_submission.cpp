@@ -1,21 +1,11 @@
 #include "probes/mail_submission.hpp"
 
-#include <unistd.h>
-
 #include <boost/asio/this_coro.hpp>
 
 #include "net/connection.hpp"
 #include "protocol/smtp_client.hpp"
 
 namespace mailprobe::probes {
-
-namespace {
-std::string local_host_name() {
-  char name[256] = {};
-  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
-  return name;
-}
-}  // namespace
 
 boost::asio::awaitable<core::Outcome<Submitted>> submit_message(
     const SubmissionSettings& settings, std::string from, std::string to, std::string message,

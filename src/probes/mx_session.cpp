@@ -1,11 +1,10 @@
 // check_mx's SMTP session with one MX address, as a sending MTA has it: banner, EHLO,
 // STARTTLS when offered, the handshake (chain kept for PKIX and DANE), EHLO again, QUIT.
 
-#include <unistd.h>
-
 #include <boost/asio/this_coro.hpp>
 
 #include "net/connection.hpp"
+#include "probes/common.hpp"
 #include "probes/mx_parts.hpp"
 #include "protocol/smtp_client.hpp"
 
@@ -18,11 +17,6 @@ double since(Clock::time_point start) {
   return core::seconds(Clock::now() - start);
 }
 
-std::string this_host_name() {
-  char name[256] = {};
-  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
-  return name;
-}
 }  // namespace
 
 boost::asio::awaitable<Session> talk_to(std::string host, std::string address,
@@ -56,7 +50,7 @@ boost::asio::awaitable<Session> talk_to(std::string host, std::string address,
     co_await connection.close();
     co_return session;
   }
-  auto helo = options.helo_name.empty() ? this_host_name() : options.helo_name;
+  auto helo = options.helo_name.empty() ? local_host_name() : options.helo_name;
   auto capabilities = co_await smtp.hello(helo);
   if (!capabilities) {
     session.failure = capabilities.failure();

@@ -1,7 +1,5 @@
 #include "probes/smtp.hpp"
 
-#include <unistd.h>
-
 #include <boost/asio/this_coro.hpp>
 #include <regex>
 
@@ -14,12 +12,6 @@ namespace mailprobe::probes {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string local_host_name() {
-  char name[256] = {};
-  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
-  return name;
-}
 
 double since(Clock::time_point start) {
   return core::seconds(Clock::now() - start);
