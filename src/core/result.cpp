@@ -4,6 +4,30 @@
 
 namespace mailprobe::core {
 
+std::string target_metric_name(std::string_view host, std::string_view address,
+                               std::string_view series) {
+  std::string name(host);
+  name += '[';
+  name += address;
+  name += "]_";
+  name += series;
+  return name;
+}
+
+std::optional<TargetMetricName> parse_target_metric_name(std::string_view name) {
+  // A host name holds no '[' and an address no ']' (both come from DNS as text).
+  auto open = name.find('[');
+  if (open == 0 || open == std::string_view::npos) return std::nullopt;
+  auto close = name.find("]_", open);
+  if (close == std::string_view::npos || close == open + 1 || close + 2 == name.size()) {
+    return std::nullopt;
+  }
+  auto address = name.substr(open + 1, close - open - 1);
+  if (address.find_first_of("[]") != std::string_view::npos) return std::nullopt;
+  return TargetMetricName{std::string(name.substr(0, open)), std::string(address),
+                          std::string(name.substr(close + 2))};
+}
+
 State Subcheck::overall() const {
   State result = state;
   for (const auto& child : children)

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/outcome.hpp"
@@ -23,6 +24,19 @@ struct Metric {
   std::optional<double> min;
   std::optional<double> max;
 };
+
+// A metric of one target of a check that has many (an MX host's address) is named
+// "HOST[ADDRESS]_SERIES": perfdata shows the name as it is, and the daemon's metrics read
+// the host, address and series back as labels (also from a stored result, which keeps
+// names only). These two functions are the only place that format is written or read.
+std::string target_metric_name(std::string_view host, std::string_view address,
+                               std::string_view series);
+struct TargetMetricName {
+  std::string host;
+  std::string address;
+  std::string series;
+};
+std::optional<TargetMetricName> parse_target_metric_name(std::string_view name);
 
 // A part of the check with its own state; parts roll up into the result's state.
 struct Subcheck {

@@ -1,9 +1,11 @@
 #include "daemon/metrics.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 
 #include "output/prometheus.hpp"
+#include "probes/mx.hpp"
 
 namespace mailprobe::daemon {
 
@@ -18,6 +20,46 @@ const core::Metric* find(const std::vector<core::Metric>& metrics, const std::st
 
 bool is_phase(const std::string& name) {
   return name == "time" || name == "connect" || name == "tls" || name == "banner" || name == "auth";
+}
+
+// A state set (OpenMetrics): one sample per state, 1 for the current one.
+template <std::size_t N>
+void add_state_set(output::PrometheusText& out, const std::string& family,
+                   const output::Labels& labels, const std::array<std::string_view, N>& names,
+                   double index) {
+  for (std::size_t i = 0; i < N; ++i) {
+    auto with_state = labels;
+    with_state.emplace_back("state", std::string(names[i]));
+    out.sample(family, with_state, static_cast<double>(i) == index ? 1 : 0);
+  }
+}
+
+// A value of one MX address (check_mx): series of their own with mx and address labels.
+void add_target_sample(output::PrometheusText& out, const output::Labels& check_labels,
+                       const core::TargetMetricName& target, const core::Metric& metric,
+                       std::chrono::system_clock::time_point measured_at) {
+  auto labels = check_labels;
+  labels.emplace_back("mx", target.host);
+  labels.emplace_back("address", target.address);
+  const auto& series = target.series;
+  if (series == "up") {
+    out.sample("mailprobe_mx_success", labels, metric.value);
+  } else if (series == "dane") {
+    add_state_set(out, "mailprobe_mx_dane_state", labels, probes::dane_state_names, metric.value);
+  } else if (series == "mta_sts") {
+    add_state_set(out, "mailprobe_mx_mta_sts_mode", labels, probes::sts_state_names, metric.value);
+  } else if (series == "cert_days") {
+    out.sample("mailprobe_mx_cert_expiry_timestamp_seconds", labels,
+               std::chrono::duration<double>(measured_at.time_since_epoch()).count() +
+                   metric.value * 86400);
+  } else if (is_phase(series) && metric.unit == "s") {
+    labels.emplace_back("phase", series);
+    out.sample("mailprobe_mx_phase_duration_seconds", labels, metric.value);
+  } else {
+    labels.emplace_back("name", series);
+    labels.emplace_back("unit", metric.unit);
+    out.sample("mailprobe_result_value", labels, metric.value);
+  }
 }
 
 }  // namespace
@@ -66,6 +108,19 @@ void declare_result_families(output::PrometheusText& out) {
   out.family("mailprobe_roundtrip_leg_seconds", "gauge",
              "Reflector legs of the last round trip (two clocks each)");
   out.family("mailprobe_mail_queue_messages", "gauge", "Messages in the mail queue (check_mailq)");
+  out.family("mailprobe_mx_success", "gauge",
+             "check_mx: 1 when senders can deliver to this MX address (its state is not "
+             "CRITICAL)");
+  out.family("mailprobe_mx_dane_state", "gauge",
+             "check_mx: DANE at this MX address (none, insecure, unusable, matched, mismatch, "
+             "bogus, unavailable); 1 for the current state");
+  out.family("mailprobe_mx_mta_sts_mode", "gauge",
+             "check_mx: the MTA-STS mode senders apply to this MX (none, testing, enforce; "
+             "_unlisted when the policy does not list it); 1 for the current state");
+  out.family("mailprobe_mx_cert_expiry_timestamp_seconds", "gauge",
+             "check_mx: when the certificate of this MX address expires (Unix time)");
+  out.family("mailprobe_mx_phase_duration_seconds", "gauge",
+             "check_mx: duration of one phase (connect, banner, tls) at this MX address");
   out.family("mailprobe_result_value", "gauge",
              "Any other value a check measured, by name and unit");
 }
@@ -82,7 +137,13 @@ void add_result_samples(output::PrometheusText& out, const output::Labels& label
   bool have_days = false;
   bool roundtrip = find(metrics, "send_ok") != nullptr;
   for (const auto& metric : metrics) {
-    if (is_phase(metric.name) && metric.unit == "s") {
+    if (auto target = core::parse_target_metric_name(metric.name)) {
+      add_target_sample(out, labels, *target, metric, measured_at);
+      if (target->series == "cert_days") {  // the check's earliest expiry covers every MX
+        earliest_days = std::min(earliest_days, metric.value);
+        have_days = true;
+      }
+    } else if (is_phase(metric.name) && metric.unit == "s") {
       auto with_phase = labels;
       with_phase.emplace_back("phase", metric.name);
       out.sample("mailprobe_phase_duration_seconds", with_phase, metric.value);

@@ -168,10 +168,17 @@ boost::asio::awaitable<HttpResponse> ProbeEndpoint::handle(const HttpRequest& re
   auto args = module_arguments(module, target->host, target->port, debug);
   auto planned = plugins::plan_plugin(module.plugin, args);
   if (auto* stop = std::get_if<plugins::PluginStop>(&planned)) {
-    // The module was valid when loaded; a password file may have gone since.
     auto message = stop->output;
     while (!message.empty() && message.back() == '\n')
       message.pop_back();
+    // The module was valid when loaded with "localhost" as its target. If it still is, the
+    // plugin refused this target (check_mx: not a domain name): the request is at fault.
+    auto with_localhost = plugins::plan_plugin(
+        module.plugin, module_arguments(module, "localhost", target->port, false));
+    if (std::holds_alternative<plugins::PluginCall>(with_localhost)) {
+      co_return bad("target: '" + *target_text + "' refused by " + module.plugin + ": " + message);
+    }
+    // Otherwise something changed since: a password file may have gone.
     co_return make_response(request, http::status::internal_server_error,
                             "module " + module.name + ": " + message + "\n", "text/plain");
   }

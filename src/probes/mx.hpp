@@ -6,11 +6,13 @@
 
 #include <openssl/x509.h>
 
+#include <array>
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/deadline.hpp"
 #include "core/result.hpp"
@@ -45,6 +47,17 @@ struct MxOptions {
   bool require_tls_rpt = false;
   bool transcript = false;
 };
+
+// Per address, besides the timings and certificate days, check_mx measures (as
+// core::target_metric_name series): "up" (1 when senders can deliver there), "dane" and
+// "mta_sts" (an index into the names below; the daemon shows them as state sets).
+enum class DaneState { none, insecure, unusable, matched, mismatch, bogus, unavailable };
+inline constexpr std::array<std::string_view, 7> dane_state_names{
+    "none", "insecure", "unusable", "matched", "mismatch", "bogus", "unavailable"};
+// The MTA-STS mode that applies to the address's MX, and whether the policy lists it.
+enum class MxStsState { none, testing, enforce, testing_unlisted, enforce_unlisted };
+inline constexpr std::array<std::string_view, 5> sts_state_names{
+    "none", "testing", "enforce", "testing_unlisted", "enforce_unlisted"};
 
 boost::asio::awaitable<core::ProbeResult> probe_mx(MxOptions options, core::Deadline deadline);
 

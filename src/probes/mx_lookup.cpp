@@ -53,19 +53,18 @@ boost::asio::awaitable<void> addresses_of(net::DnsResolver& dns, Host& host,
   if (host.addresses.empty() && host.problem.empty()) host.problem = "no A or AAAA records";
 }
 
-// RFC 7672 section 2.2: TLSA at _PORT._tcp.<host>, used by senders only when the host's
-// addresses are secure; looked up in any case, so that a TLSA set senders ignore is told.
-// An alias's TLSA base domain is its canonical name first (section 2.2.2); mailprobe asks
-// for the MX host name's own, which senders fall back to.
-boost::asio::awaitable<void> tlsa_of(net::DnsResolver& dns, Host& host, const MxOptions& options,
+// The TLSA RRset at `owner` into `host`; false when it is a secure "no such records"
+// (NODATA or NXDOMAIN), which lets an alias fall back to the MX host name.
+boost::asio::awaitable<bool> tlsa_at(net::DnsResolver& dns, Host& host, std::string owner,
                                      core::Deadline deadline) {
-  if (host.addresses.empty()) co_return;
-  auto owner = "_" + std::to_string(options.port) + "._tcp." + host.name;
   auto answer = co_await dns.query(owner, net::dns_type::tlsa, deadline);
+  host.tlsa_owner = std::move(owner);
   if (!answer) {
     host.tlsa_problem = answer.failure().message;
-    co_return;
+    co_return true;
   }
+  bool none = answer->records.empty() && answer->security == net::DnsSecurity::secure &&
+              (answer->status == Status::nodata || answer->status == Status::nxdomain);
   for (const auto& rdata : answer->records) {
     auto record = protocol::parse_tlsa_rdata(std::span<const unsigned char>(
         reinterpret_cast<const unsigned char*>(rdata.data()), rdata.size()));
@@ -76,6 +75,23 @@ boost::asio::awaitable<void> tlsa_of(net::DnsResolver& dns, Host& host, const Mx
     }
   }
   host.tlsa = std::move(*answer);
+  co_return !none;
+}
+
+// RFC 7672 section 2.2: TLSA at _PORT._tcp.<host>, used by senders only when the host's
+// addresses are secure; looked up in any case, so that a TLSA set senders ignore is told.
+// Section 2.2.2: when the MX host name is an alias and its expansion is secure, the TLSA
+// base domain is the canonical name, and the MX host name only when the canonical name
+// has no TLSA records (Postfix does the same: the first secure answer decides).
+boost::asio::awaitable<void> tlsa_of(net::DnsResolver& dns, Host& host, const MxOptions& options,
+                                     core::Deadline deadline) {
+  if (host.addresses.empty()) co_return;
+  auto prefix = "_" + std::to_string(options.port) + "._tcp.";
+  if (!host.canonical_name.empty() && host.addresses_secure) {
+    if (co_await tlsa_at(dns, host, prefix + host.canonical_name, deadline)) co_return;
+    host.tlsa.reset();
+  }
+  co_await tlsa_at(dns, host, prefix + host.name, deadline);
 }
 
 }  // namespace
@@ -93,7 +109,7 @@ boost::asio::awaitable<core::Outcome<MxSet>> look_up(net::DnsResolver& dns,
   if (answer->status == Status::nodata) {
     // RFC 5321 section 5.1: no MX, then the domain's own address records are its MX.
     set.implicit = true;
-    set.hosts.push_back(Host{answer->name, 0, {}, false, {}, {}, {}, {}, {}, {}});
+    set.hosts.push_back(Host{answer->name, 0, {}, false, {}, {}, {}, {}, {}, {}, {}});
   }
   for (const auto& rdata : answer->records) {
     auto mx = protocol::parse_mx_rdata(rdata);
@@ -117,13 +133,24 @@ boost::asio::awaitable<core::Outcome<MxSet>> look_up(net::DnsResolver& dns,
                                ": an address, not a host name (RFC 5321 section 5.1)");
       continue;
     }
-    set.hosts.push_back(Host{mx->exchange, mx->preference, {}, false, {}, {}, {}, {}, {}, {}});
+    set.hosts.push_back(Host{mx->exchange, mx->preference, {}, false, {}, {}, {}, {}, {}, {}, {}});
   }
   std::stable_sort(set.hosts.begin(), set.hosts.end(),
                    [](const Host& a, const Host& b) { return a.preference < b.preference; });
-  for (auto& host : set.hosts) {
+  // Hosts in preference order until --max-addresses is reached: a domain with hundreds of
+  // MX records costs a bounded number of lookups.
+  std::size_t addresses = 0;
+  for (std::size_t i = 0; i < set.hosts.size(); ++i) {
+    if (addresses >= options.max_addresses) {
+      for (std::size_t j = i; j < set.hosts.size(); ++j)
+        set.not_looked_up.push_back(set.hosts[j].name);
+      set.hosts.resize(i);
+      break;
+    }
+    auto& host = set.hosts[i];
     co_await addresses_of(dns, host, options, deadline);
     co_await tlsa_of(dns, host, options, deadline);
+    addresses += host.addresses.size();
   }
   co_return set;
 }

@@ -25,7 +25,9 @@ struct Host {
   bool addresses_secure = false;       // every address RRset DNSSEC-secure (RFC 7672 2.2.2)
   std::string canonical_name;          // when the name is an alias (a CNAME: RFC 2181 10.3)
   std::string problem;                 // why its addresses could not be had
-  // TLSA at _PORT._tcp.<name>, looked up only when the addresses are secure.
+  // TLSA at _PORT._tcp.<tlsa_owner>: the MX host name's, or a secure alias's canonical
+  // name's when it has TLSA records (RFC 7672 section 2.2.2).
+  std::string tlsa_owner;
   std::optional<net::DnsAnswer> tlsa;
   std::string tlsa_problem;  // SERVFAIL, timeout
   std::vector<protocol::TlsaRecord> tlsa_records;
@@ -39,6 +41,8 @@ struct MxSet {
   bool null_mx = false;                 // RFC 7505
   std::vector<std::string> violations;  // "MX 10 192.0.2.1: an address literal, not a name"
   std::vector<Host> hosts;              // by preference
+  // Hosts after the first that brought the addresses to --max-addresses: not looked up.
+  std::vector<std::string> not_looked_up;
 };
 
 // What one address answered.
@@ -83,5 +87,25 @@ struct TlsRptState {
 };
 boost::asio::awaitable<TlsRptState> tls_rpt(net::DnsResolver& dns, const MxOptions& options,
                                             core::Deadline deadline);
+
+// The verdicts (mx_judge.cpp): each adds its lines to `result`.
+// DANE applies to a host whose addresses and TLSA records are DNSSEC-secure and usable.
+bool dane_applies(const Host& host);
+// What DNS alone says of DANE at a host; nullopt when only the certificate can tell.
+std::optional<DaneState> dane_from_dns(const Host& host);
+// The MTA-STS mode senders apply to an MX, and whether the policy lists it.
+MxStsState sts_state(const StsState& sts, const Host& host);
+// The MX records themselves; false when there is nothing to probe (null MX, NXDOMAIN, ...).
+bool judge_mx_records(const MxSet& set, const MxOptions& options, core::ProbeResult& result);
+// What DNS says about one host: no address, an alias, TLSA in each of its states.
+void judge_host(const Host& host, const MxOptions& options, const StsState& sts,
+                core::ProbeResult& result);
+// One address: its line, and its metrics in `result`; `dane_verdict` becomes matched or
+// mismatch when DANE applies and a certificate was presented.
+core::Subcheck judge_session(const Session& session, const Host& host, const MxOptions& options,
+                             const StsState& sts, core::ProbeResult& result,
+                             std::optional<DaneState>& dane_verdict);
+void judge_policies(const StsState& sts, const TlsRptState& rpt, const MxOptions& options,
+                    core::ProbeResult& result);
 
 }  // namespace mailprobe::probes::mx

@@ -2,7 +2,13 @@
 // listening on each MX address with the certificate each case needs, nginx serving the
 // MTA-STS policies. Each case's state and the line that says why.
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
 
 #include "support/plugin_runner.hpp"
 
@@ -115,6 +121,39 @@ TEST(CheckMx, AnMxThatIsACnameIsAViolation) {
       << run.output;
 }
 
+// RFC 7672 section 2.2.2: a secure alias's TLSA base domain is its canonical name (the lab
+// publishes TLSA only there), and DANE-EE matches the MX's certificate.
+TEST(CheckMx, AnAliasHasItsTlsaAtTheCanonicalName) {
+  auto run = check_mx("MXCNAME");
+  EXPECT_TRUE(has(run, "DANE: DANE-EE SPKI SHA2-256 3 1 1 ")) << run.output;
+  EXPECT_FALSE(has(run, "no TLSA at")) << run.output;
+}
+
+TEST(CheckMx, ATlsaDigestOfTheWrongLengthIsUnusable) {
+  auto run = check_mx("TLSA_BADLEN");
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_TRUE(has(run.first_line(),
+                  "TLSA has only unusable records (DANE-EE SPKI SHA2-256 3 1 1 abcd: digest of 2 "
+                  "bytes, SHA2-256 needs 32): senders use TLS without authentication"))
+      << run.output;
+}
+
+// 500 MX records (the answer comes over TCP): the hosts are looked up in preference order
+// until --max-addresses, so the work is bounded, and the output says what was left out.
+TEST(CheckMx, FiveHundredMxRecordsAreBounded) {
+  auto started = std::chrono::steady_clock::now();
+  auto run = check_mx("MANYMX", {"--max-addresses", "4"});
+  auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  EXPECT_LT(seconds, 9.0) << run.output;  // -t 8, and a second of room
+  EXPECT_NE(run.exit_code, 3) << run.output;
+  EXPECT_TRUE(has(run,
+                  "looked up the first 4 of 500 MX hosts, up to 4 addresses "
+                  "(--max-addresses); not looked up: mx5."))
+      << run.output;
+  EXPECT_TRUE(has(run, "and 495 more")) << run.output;
+  EXPECT_FALSE(has(run, "_tcp.mx5.manymx")) << run.output;  // no line of its own
+}
+
 TEST(CheckMx, EveryAddressIsProbedAndADeadOneIsCritical) {
   auto run = check_mx("V6DEAD");
   EXPECT_EQ(run.exit_code, 2) << run.output;
@@ -143,6 +182,7 @@ TEST(CheckMx, MtaStsPoliciesThatFail) {
       {"STS_BADCERT", "MTA-STS: cannot fetch the policy: "},
       {"STS_EXPIRED", "MTA-STS: cannot fetch the policy: "},
       {"STS_TWOTXT", "2 STS records at _mta-sts."},
+      {"STS_GARBAGE", "MTA-STS: the policy is invalid: line 1: "},
   };
   for (const auto& c : cases) {
     auto run = check_mx(c.key);
@@ -172,6 +212,26 @@ TEST(CheckMx, BadInputIsOneLine) {
       run_plugin({"check_mx", dnslab("DNSLAB_DOMAIN_DANE_EE"), "--resolver", "127.0.0.1@9",
                   "--trust-anchor", dnslab("DNSLAB_TRUST_ANCHOR_FILE"), "-t", "1"});
   EXPECT_EQ(silent.exit_code, 3) << silent.output;
+  // One that takes the queries and never answers: UNKNOWN at -t, naming the query.
+  int quiet = socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(quiet, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(bind(quiet, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(getsockname(quiet, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  auto started = std::chrono::steady_clock::now();
+  auto never = run_plugin({"check_mx", dnslab("DNSLAB_DOMAIN_DANE_EE"), "--resolver",
+                           "127.0.0.1@" + std::to_string(ntohs(address.sin_port)), "--trust-anchor",
+                           dnslab("DNSLAB_TRUST_ANCHOR_FILE"), "-t", "1"});
+  auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  close(quiet);
+  EXPECT_EQ(never.exit_code, 3) << never.output;
+  EXPECT_TRUE(has(never.first_line(),
+                  "timeout after 1.0 s resolving MX " + dnslab("DNSLAB_DOMAIN_DANE_EE")))
+      << never.output;
+  EXPECT_LT(seconds, 2.5) << never.output;  // -t 1, and room for a loaded machine
 }
 
 TEST(CheckMx, JsonOutput) {

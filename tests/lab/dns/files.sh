@@ -146,6 +146,8 @@ write_policies() {
         policy "$d" enforce "mx.$d"
         for ((i = 0; i < 2500; i++)); do printf 'mx: filler%04d.%s\r\n' "$i" "$d"; done
         ;;
+      # Bytes that are no text at all (NULs, invalid UTF-8, no line structure).
+      "$DOM_STS_GARBAGE") head -c 4096 /dev/urandom | tr -d '\n' ;;
       *) policy "$d" enforce "mx.$d" ;;
     esac >"$f"
   done

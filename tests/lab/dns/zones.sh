@@ -90,7 +90,7 @@ sts_names() { # domain id...
 }
 
 parent_zone() {
-  local z id=$SERIAL m=$DOM_STS_MISSING_MX
+  local z t i id=$SERIAL m=$DOM_STS_MISSING_MX
   head_of "$PARENT"
   printf 'ns A 127.0.0.1\n'
   # Delegations: with DS secure (RFC 4035 section 5.2), without DS insecure.
@@ -105,6 +105,7 @@ parent_zone() {
   done
   # RFC 8461 section 3.1: more than one v=STSv1 record means no policy at all.
   sts_names "$DOM_STS_TWOTXT" "${id}a" "${id}b"
+  sts_names "$DOM_STS_GARBAGE" "$id"
   # The policy names mx1 only; mail also goes to mx2.
   printf '%s. MX 10 mx1.%s.\n%s. MX 20 mx2.%s.\n' "$m" "$m" "$m" "$m"
   printf 'mx1.%s. A %s\nmx2.%s. A %s\n' "$m" "$ADDR_PKIX" "$m" "$ADDR_PKIX"
@@ -122,6 +123,18 @@ parent_zone() {
   z=$DOM_MXCNAME
   printf '%s. MX 10 mx.%s.\nmx.%s. CNAME host.%s.\nhost.%s. A %s\n' "$z" "$z" "$z" "$z" "$z" \
     "$ADDR_PKIX"
+  # A secure alias's TLSA base domain is its canonical name first (RFC 7672 section 2.2.2).
+  t="3 1 1 $(tlsa_3_1_1 "$CERTS/mx-pkix.pem")"
+  printf '_25._tcp.host.%s. TLSA %s\n_%s._tcp.host.%s. TLSA %s\n' "$z" "$t" "$SMTP_PORT" "$z" "$t"
+  # RFC 6698 section 2.1.3 / RFC 7671 section 5.1: SHA2-256 data is 32 bytes; 2 is unusable.
+  z=$DOM_TLSA_BADLEN
+  printf '%s. MX 10 mx.%s.\nmx.%s. A %s\n' "$z" "$z" "$z" "$ADDR_PKIX"
+  printf '_%s._tcp.mx.%s. TLSA 3 1 1 abcd\n' "$SMTP_PORT" "$z"
+  # 500 MX records: far over UDP's size, so the answer comes over TCP; each host has an A.
+  z=$DOM_MANYMX
+  for ((i = 1; i <= 500; i++)); do
+    printf '%s. MX %d mx%d.%s.\nmx%d.%s. A %s\n' "$z" "$i" "$i" "$z" "$i" "$z" "$ADDR_PKIX"
+  done
   # An MX whose AAAA (::1) has no listener on the SMTP port; its A has one.
   z=$DOM_V6DEAD
   printf '%s. MX 10 mx.%s.\nmx.%s. A %s\nmx.%s. AAAA ::1\n' "$z" "$z" "$z" "$ADDR_PKIX" "$z"
@@ -129,7 +142,7 @@ parent_zone() {
   printf '%s. MX 10 mx.%s.\nmx.%s. AAAA ::1\n' "$DOM_V6ONLY" "$DOM_V6ONLY" "$DOM_V6ONLY"
   # For bench/mx_bench.sh: four MX hosts of two addresses each, every one listening.
   z=$DOM_BENCH
-  local i pair=("$ADDR_DANE_EE $ADDR_PKIX" "$ADDR_DANE_TA $ADDR_DANE_STALE"
+  local pair=("$ADDR_DANE_EE $ADDR_PKIX" "$ADDR_DANE_TA $ADDR_DANE_STALE"
     "$ADDR_DANE_ROLLOVER $ADDR_DANE_UNSIGNED" "$ADDR_BOGUS $ADDR_PKIX")
   for i in 1 2 3 4; do
     read -r a b <<<"${pair[$((i - 1))]}"
@@ -142,7 +155,7 @@ parent_zone() {
 pkix_mx_names() {
   local d
   for d in "${STS_ALL_DOMAINS[@]}" "$DOM_TLSRPT_BROKEN" "$DOM_MXCNAME" "$DOM_V6DEAD" \
-    "$DOM_V6ONLY"; do
+    "$DOM_V6ONLY" "$DOM_TLSA_BADLEN"; do
     [[ $d == "$DOM_STS_MISSING_MX" ]] || echo "mx.$d"
   done
   echo "mx1.$DOM_STS_MISSING_MX" "mx2.$DOM_STS_MISSING_MX" "host.$DOM_MXCNAME" "$DOM_NOMX"

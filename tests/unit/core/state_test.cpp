@@ -54,5 +54,20 @@ TEST(Result, FailSetsStateAndSummary) {
   EXPECT_EQ(result.failure->phase, "connect");
 }
 
+TEST(Result, TargetMetricNamesAreWrittenAndReadBack) {
+  EXPECT_EQ(target_metric_name("mx1.example.org", "2001:db8::25", "connect"),
+            "mx1.example.org[2001:db8::25]_connect");
+  auto parsed = parse_target_metric_name("mx1.example.org[2001:db8::25]_cert_days");
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->host, "mx1.example.org");
+  EXPECT_EQ(parsed->address, "2001:db8::25");
+  EXPECT_EQ(parsed->series, "cert_days");
+  // Names of one-target checks are not target names.
+  for (const char* plain : {"time", "cert_days", "[1.2.3.4]_up", "mx[]_up", "mx[1.2.3.4]_",
+                            "mx[1.2.3.4]up", "mx[1[2]_up", "mx[1.2.3.4"}) {
+    EXPECT_FALSE(parse_target_metric_name(plain)) << plain;
+  }
+}
+
 }  // namespace
 }  // namespace mailprobe::core

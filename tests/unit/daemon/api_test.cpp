@@ -6,6 +6,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include "daemon/metrics.hpp"
+#include "output/prometheus.hpp"
+#include "probes/mx.hpp"
 #include "support/servers.hpp"
 
 namespace mailprobe::daemon {
@@ -92,6 +95,57 @@ TEST_F(ApiTest, BadRequestsAreRefusedClearly) {
   auto probe = get("/probe?module=m&target=h&debug=true&modul=x");
   EXPECT_EQ(probe.result(), http::status::bad_request);
   EXPECT_EQ(probe.body(), "modul: unknown parameter (known: module, target, debug)\n");
+}
+
+TEST(ResultSamples, MxAddressesBecomeSeriesWithLabels) {
+  std::vector<core::Metric> metrics{
+      {"time", 0.25, "s", {}, {}, 0, {}},
+      {core::target_metric_name("mx.example.org", "192.0.2.25", "connect"),
+       0.01,
+       "s",
+       {},
+       {},
+       0,
+       {}},
+      {core::target_metric_name("mx.example.org", "192.0.2.25", "cert_days"),
+       10,
+       "",
+       {},
+       {},
+       {},
+       {}},
+      {core::target_metric_name("mx.example.org", "192.0.2.25", "up"), 0, "", {}, {}, {}, {}},
+      {core::target_metric_name("mx.example.org", "192.0.2.25", "dane"),
+       static_cast<double>(probes::DaneState::mismatch),
+       "",
+       {},
+       {},
+       {},
+       {}},
+      {core::target_metric_name("mx.example.org", "192.0.2.25", "mta_sts"),
+       static_cast<double>(probes::MxStsState::enforce),
+       "",
+       {},
+       {},
+       {},
+       {}},
+  };
+  output::PrometheusText out;
+  declare_result_families(out);
+  add_result_samples(out, {{"check", "mx"}}, core::State::critical, 0.25, metrics,
+                     std::chrono::system_clock::time_point(std::chrono::seconds(1'000'000)));
+  auto text = out.text();
+  auto has = [&](const std::string& line) { return text.find(line + "\n") != std::string::npos; };
+  const std::string target = R"(check="mx",mx="mx.example.org",address="192.0.2.25")";
+  EXPECT_TRUE(has("mailprobe_mx_success{" + target + "} 0")) << text;
+  EXPECT_TRUE(has("mailprobe_mx_dane_state{" + target + R"(,state="mismatch"} 1)")) << text;
+  EXPECT_TRUE(has("mailprobe_mx_dane_state{" + target + R"(,state="matched"} 0)")) << text;
+  EXPECT_TRUE(has("mailprobe_mx_mta_sts_mode{" + target + R"(,state="enforce"} 1)")) << text;
+  EXPECT_TRUE(has("mailprobe_mx_cert_expiry_timestamp_seconds{" + target + "} 1864000")) << text;
+  EXPECT_TRUE(has("mailprobe_mx_phase_duration_seconds{" + target + R"(,phase="connect"} 0.01)"))
+      << text;
+  EXPECT_TRUE(has(R"(probe_ssl_earliest_cert_expiry{check="mx"} 1864000)")) << text;
+  EXPECT_EQ(text.find("mx.example.org[192.0.2.25]"), std::string::npos) << text;
 }
 
 TEST(ProbeTarget, Forms) {
