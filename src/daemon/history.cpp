@@ -244,7 +244,7 @@ void History::note_failure(int rc, const char* what) {
   auto now = std::chrono::steady_clock::now();
   if (!last_error_log_ || now - *last_error_log_ > std::chrono::minutes(1)) {
     last_error_log_ = now;
-    log("history: " + std::string(what) + ": " + sqlite3_errmsg(writer_db_.get()));
+    log("history: " + std::string(what) + ": " + sqlite3_errmsg(writer_db_.get()), Priority::error);
   }
 }
 

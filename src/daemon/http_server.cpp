@@ -89,7 +89,7 @@ core::Status HttpServer::listen(const std::string& host, std::uint16_t port,
   if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY) {
     max_sessions_ = std::max<long>(16, static_cast<long>(files.rlim_cur / 2));
   }
-  asio::co_spawn(executor_, accept_loop(), net::log_failure("http: accepting connections"));
+  asio::co_spawn(executor_, accept_loop(), log_failure("http: accepting connections"));
   return core::success();
 }
 
@@ -123,7 +123,8 @@ asio::awaitable<void> HttpServer::accept_loop() {
       if (!last_complaint || now - *last_complaint > std::chrono::minutes(1)) {
         last_complaint = now;
         log("http: cannot accept a connection: " + ec.message() + " (" +
-            std::to_string(*sessions_) + " open); trying again");
+                std::to_string(*sessions_) + " open); trying again",
+            Priority::warning);
       }
       pause.expires_after(std::chrono::milliseconds(100));
       co_await pause.async_wait(use_tuple);
@@ -133,7 +134,8 @@ asio::awaitable<void> HttpServer::accept_loop() {
     asio::co_spawn(executor_, session(std::move(socket)),
                    [sessions = sessions_](const std::exception_ptr& error) {
                      --*sessions;
-                     if (error) log("http: a connection failed: " + net::describe(error));
+                     if (error)
+                       log("http: a connection failed: " + net::describe(error), Priority::error);
                    });
   }
 }

@@ -66,15 +66,16 @@ void Notifier::configure(const Config& config) {
       continue;
     }
     log("notify: " + it->first +
-        " is no longer configured; its notified problem gets no recovery notification");
+            " is no longer configured; its notified problem gets no recovery notification",
+        Priority::notice);
     if (history_ != nullptr) history_->set_notified(it->first, std::nullopt);
     it = notified_.erase(it);
   }
   // Name lookups take time: the warning comes when they are done.
   asio::co_spawn(executor_, relay_warning(config),
                  [](const std::exception_ptr& error, std::optional<std::string> warning) {
-                   if (error) log("relay warning failed: " + net::describe(error));
-                   if (warning) log(*warning);
+                   if (error) log("relay warning failed: " + net::describe(error), Priority::error);
+                   if (warning) log(*warning, Priority::warning);
                  });
 }
 
@@ -95,7 +96,7 @@ void Notifier::observe(const CheckRuntime& check) {
   Seen seen{check.config.name, check.config.plugin, check.config.labels, check.status};
   auto name = seen.name;
   asio::co_spawn(executor_, evaluate(std::move(seen)),
-                 net::log_failure("notify: judging check " + name));
+                 log_failure("notify: judging check " + name));
 }
 
 asio::awaitable<void> Notifier::evaluate(Seen seen) {
@@ -137,7 +138,8 @@ asio::awaitable<void> Notifier::evaluate(Seen seen) {
       notified_.erase(name);
     }
     log("notify: the " + std::string(event_kind_name(kind)) + " of " + name +
-        " reached no destination; it is told again after the check's next result");
+            " reached no destination; it is told again after the check's next result",
+        Priority::warning);
   };
   if (*kind == EventKind::recovery) {
     event.state = seen.status.state;
@@ -194,12 +196,13 @@ asio::awaitable<std::optional<PeerView>> Notifier::peer_view(const PeerConfig& p
   entry.fetched = std::chrono::steady_clock::now();
   auto& failing = peer_failing_[peer.url];
   if (!view) {
-    if (!failing) log("notify: peer " + peer.url + ": " + view.failure().message);
+    if (!failing)
+      log("notify: peer " + peer.url + ": " + view.failure().message, Priority::warning);
     failing = true;
     entry.view.reset();
     co_return std::nullopt;
   }
-  if (failing) log("notify: peer " + peer.url + " answers again");
+  if (failing) log("notify: peer " + peer.url + " answers again", Priority::notice);
   failing = false;
   entry.view = *view;
   co_return entry.view;
@@ -207,7 +210,7 @@ asio::awaitable<std::optional<PeerView>> Notifier::peer_view(const PeerConfig& p
 
 void Notifier::dispatch(const Event& event, std::function<void(bool delivered)> done) {
   auto config = config_;
-  log("notify: " + event_text(event));
+  log("notify: " + event_text(event), Priority::notice);
   auto outcome = std::make_shared<Outcome>();
   outcome->done = std::move(done);
   if (!config->webhooks.empty()) {
@@ -249,7 +252,7 @@ void Notifier::enqueue(Delivery delivery) {
   ++in_flight_;
   if (queue.size() == 1) {
     asio::co_spawn(executor_, drain(key),
-                   net::log_failure("notify: delivering to " + queue.back().channel));
+                   log_failure("notify: delivering to " + queue.back().channel));
   }
 }
 
@@ -285,7 +288,7 @@ asio::awaitable<bool> Notifier::deliver(const Delivery& delivery) {
       line += " " + delivery.destination + ": attempt " + std::to_string(i + 1);
       line += " of " + std::to_string(delays.size());
       line += " failed: " + status.failure().message;
-      log(line);
+      log(line, Priority::warning);
     }
   }
   ++counts_[{delivery.channel, sent ? "sent" : "failed"}];
@@ -349,7 +352,8 @@ asio::awaitable<void> Notifier::stop(std::chrono::milliseconds bound) {
     co_await pause.async_wait(use_tuple);
   }
   if (in_flight_ > 0) {
-    log("stopping: " + std::to_string(in_flight_) + " notifications not delivered");
+    log("stopping: " + std::to_string(in_flight_) + " notifications not delivered",
+        Priority::warning);
   }
 }
 

@@ -127,7 +127,7 @@ void Scheduler::apply(const std::vector<CheckConfig>& configs) {
   checks_ = std::move(next);
   for (const auto& check : added) {
     asio::co_spawn(executor_, loop(check),
-                   net::log_failure("the schedule of check " + check->config.name));
+                   log_failure("the schedule of check " + check->config.name));
   }
 }
 
@@ -257,7 +257,9 @@ asio::awaitable<void> Scheduler::stop(std::chrono::milliseconds bound) {
     co_await pause.async_wait(use_tuple);
   }
   for (const auto& check : checks_) {
-    if (check->running) log("stopping: " + check->config.name + " was still running; no result");
+    if (check->running) {
+      log("stopping: " + check->config.name + " was still running; no result", Priority::warning);
+    }
   }
 }
 

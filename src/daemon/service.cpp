@@ -18,6 +18,7 @@
 #include "daemon/metrics.hpp"
 #include "daemon/notifier.hpp"
 #include "daemon/scheduler.hpp"
+#include "daemon/service_manager.hpp"
 #include "daemon/web_assets.hpp"
 #include "net/spawn.hpp"
 #include "net/tls_library.hpp"
@@ -62,7 +63,7 @@ int serve(const ServeOptions& options) {
   auto database = config.database.empty() ? default_database(options.config_path) : config.database;
   auto history = History::open(database, config.retention.count());
   if (!history) {
-    log(history.failure().message);
+    log(history.failure().message, Priority::error);
     return 2;
   }
 
@@ -81,8 +82,9 @@ int serve(const ServeOptions& options) {
   });
   scheduler.on_hard_change([](const CheckRuntime& check, const Change& change) {
     log("HARD " + std::string(core::state_name(change.hard_from)) + " -> " +
-        std::string(core::state_name(change.to)) + ": " + check.config.name + ": " +
-        check.status.headline);
+            std::string(core::state_name(change.to)) + ": " + check.config.name + ": " +
+            check.status.headline,
+        Priority::notice);
   });
   Api api(scheduler, history->get(), metrics, notifier, probe, config.location, dashboard_files());
   HttpServer server(io.get_executor(),
@@ -92,7 +94,7 @@ int serve(const ServeOptions& options) {
                     });
   auto listening = server.listen(config.listen_host, config.listen_port, config.http.tls);
   if (!listening) {
-    log(listening.failure().message);
+    log(listening.failure().message, Priority::error);
     return 2;
   }
   scheduler.apply(config.checks);
@@ -103,6 +105,15 @@ int serve(const ServeOptions& options) {
       ":" + std::to_string(server.port()) + "/ (location " + config.location + ", history " +
       database + ")");
 
+  auto manager = ServiceManager::from_environment();
+  auto ready = [&] {
+    manager.notify("READY=1\nSTATUS=serving " + std::to_string(config.checks.size()) + " checks, " +
+                   std::to_string(config.modules.size()) + " modules");
+  };
+  ready();
+  // From the one event loop: if it hangs, the pings stop and systemd restarts the daemon.
+  asio::co_spawn(io, manager.feed_watchdog(), log_failure("the watchdog"));
+
   asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
   bool failed = false;
   asio::co_spawn(
@@ -112,10 +123,13 @@ int serve(const ServeOptions& options) {
           auto [ec, signal] = co_await signals.async_wait(asio::as_tuple(asio::use_awaitable));
           if (ec) co_return;
           if (signal == SIGHUP) {
+            manager.notify("RELOADING=1");
             auto reloaded = load_config(options.config_path);
             if (!reloaded) {
+              ready();
               log("reload refused, keeping the running configuration: " +
-                  reloaded.failure().message);
+                      reloaded.failure().message,
+                  Priority::warning);
               continue;
             }
             if (reloaded->listen_host != config.listen_host ||
@@ -140,8 +154,10 @@ int serve(const ServeOptions& options) {
             notifier.configure(*reloaded);
             log("reloaded: " + std::to_string(config.checks.size()) + " checks, " +
                 std::to_string(config.modules.size()) + " modules");
+            ready();
             continue;
           }
+          manager.notify("STOPPING=1");
           log("stopping: waiting for " + std::to_string(scheduler.running()) + " running checks");
           server.stop();
           co_await scheduler.stop(stop_bound);
@@ -155,7 +171,7 @@ int serve(const ServeOptions& options) {
       // Without its signal loop the daemon could be neither reloaded nor stopped: it ends,
       // with an error a service manager restarts it on.
       net::on_failure([&](const std::string& why) {
-        log("the signal loop failed: " + why + "; stopping");
+        log("the signal loop failed: " + why + "; stopping", Priority::error);
         failed = true;
         io.stop();
       }));

@@ -7,6 +7,7 @@
 
 #include "core/format.hpp"
 #include "core/range.hpp"
+#include "plugins/extra_opts.hpp"
 
 namespace mailprobe::plugins {
 
@@ -136,7 +137,83 @@ void OptionParser::operand(std::string& target, std::string name) {
   operand_name_ = std::move(name);
 }
 
+const OptionParser::Option* OptionParser::find(std::string_view name) const {
+  for (const auto& o : options_) {
+    if (name.size() == 1 && o.short_name == name[0]) return &o;
+    for (const auto& l : o.long_names) {
+      if (l == name) return &o;
+    }
+  }
+  return nullptr;
+}
+
+bool OptionParser::expand_extra_opts(std::vector<std::string>& args) {
+  std::vector<std::string> first{args.front()};
+  std::vector<std::string> rest;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    const auto& arg = args[i];
+    if (arg == "--") {  // operands from here on
+      rest.insert(rest.end(), args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+      break;
+    }
+    if (arg != "--extra-opts" && arg.rfind("--extra-opts=", 0) != 0) {
+      rest.push_back(arg);
+      continue;
+    }
+    auto read = read_extra_opts(arg.size() > 13 ? std::string_view(arg).substr(13) : "", program_);
+    if (!read) {
+      error_ = read.failure().message;
+      return false;
+    }
+    for (const auto& ini : read->options) {
+      // "--extra-opts: FILE line N: "
+      std::string where = "--extra-opts: ";
+      where += read->file;
+      where += " line " + std::to_string(ini.line) + ": ";
+      const auto* option = find(ini.key);
+      if (option == nullptr) {
+        error_ = where + "unknown option '" + ini.key + "'";
+        return false;
+      }
+      auto dash = ini.key.size() == 1 ? "-" + ini.key : "--" + ini.key;
+      if (option->takes_value && ini.value.empty()) {
+        error_ = where;
+        error_ += dash + " needs a value";
+        return false;
+      }
+      if (!option->takes_value && !ini.value.empty()) {
+        error_ = where;
+        error_ += dash + " takes no value (write '" + ini.key + "=')";
+        return false;
+      }
+      first.push_back(dash);
+      if (option->takes_value) first.push_back(ini.value);
+    }
+  }
+  first.insert(first.end(), rest.begin(), rest.end());
+  args = std::move(first);
+  return true;
+}
+
 OptionParser::Result OptionParser::parse(int argc, const char* const* argv) {
+  // --extra-opts: its options come first, whatever its place on the command line (as in
+  // monitoring-plugins), so that the command line's own options win.
+  std::vector<std::string> expanded;
+  std::vector<const char*> expanded_argv;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (arg == "--extra-opts" || arg.rfind("--extra-opts=", 0) == 0) {
+      expanded.assign(argv, argv + argc);
+      if (!expand_extra_opts(expanded)) return Result::error;
+      for (const auto& e : expanded)
+        expanded_argv.push_back(e.c_str());
+      expanded_argv.push_back(nullptr);
+      argc = static_cast<int>(expanded.size());
+      argv = expanded_argv.data();
+      break;
+    }
+  }
   // getopt_long's table: the short option string and the long options, with -h and -V.
   std::string short_options = ":hV";
   std::vector<option> long_options;
@@ -231,6 +308,10 @@ std::string OptionParser::help() const {
   };
   line("-h, --help", "Show this help");
   line("-V, --version", "Show the version");
+  line("--extra-opts[=[SECTION][@FILE]]",
+       "Read options from a section of an ini file first (monitoring-plugins' extra-opts; "
+       "SECTION defaults to " +
+           program_ + ")");
   for (const auto& o : options_) {
     std::string names;
     if (o.short_name != 0) names += std::string("-") + o.short_name;

@@ -64,6 +64,10 @@ class OptionParser {
     Apply apply;
   };
   void add(const std::string& names, bool takes_value, std::string help, Apply apply);
+  const Option* find(std::string_view name) const;
+  // Replaces --extra-opts[=...] in argv by the options its file section holds, first;
+  // false (and error_) when the file cannot be used.
+  bool expand_extra_opts(std::vector<std::string>& args);
 
   std::string program_;
   std::string description_;
