@@ -197,8 +197,11 @@ Subcheck judge_session(const Session& session, const Host& host, const MxOptions
   line.summary += ": " + tls.version;
   bool authenticated = false;
   if (dane) {
+    // DANE-TA's reference identifiers (RFC 7672 section 3.2.3): the TLSA base domain, the
+    // MX host name, and the next-hop domain, which Postfix accepts too.
     std::vector<std::string> names{host.name};
     if (!host.canonical_name.empty()) names.push_back(host.canonical_name);
+    if (options.domain != host.name) names.push_back(options.domain);
     auto verdict = protocol::verify_dane(host.tlsa_records, session.chain, names);
     dane_verdict = verdict.result == protocol::DaneVerdict::Result::matched ? DaneState::matched
                                                                             : DaneState::mismatch;
@@ -242,6 +245,13 @@ Subcheck judge_session(const Session& session, const Host& host, const MxOptions
   }
   if (tls.verify_problem.empty()) {
     line.children.push_back({State::ok, "certificate verified (WebPKI) for " + host.name, {}});
+  } else if (dane && !authenticated) {
+    // Where DANE applies, senders judge the certificate by DANE alone: WebPKI is told, and
+    // the DANE mismatch above is the reason.
+    line.children.push_back(
+        {State::ok,
+         "certificate does not verify by WebPKI either (" + tls.verify_problem + ")",
+         {}});
   } else if (!authenticated) {
     auto [state, text] = strict("certificate does not verify (" + tls.verify_problem + ")");
     if (!dane && !sts_in_force && !sts_testing) {

@@ -80,7 +80,7 @@ boost::asio::awaitable<bool> tlsa_at(net::DnsResolver& dns, Host& host, std::str
 
 // RFC 7672 section 2.2: TLSA at _PORT._tcp.<host>, used by senders only when the host's
 // addresses are secure; looked up in any case, so that a TLSA set senders ignore is told.
-// Section 2.2.2: when the MX host name is an alias and its expansion is secure, the TLSA
+// RFC 7671 section 7: when the MX host name is an alias and its expansion is secure, the TLSA
 // base domain is the canonical name, and the MX host name only when the canonical name
 // has no TLSA records (Postfix does the same: the first secure answer decides).
 boost::asio::awaitable<void> tlsa_of(net::DnsResolver& dns, Host& host, const MxOptions& options,

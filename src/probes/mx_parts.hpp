@@ -22,11 +22,11 @@ struct Host {
   std::string name;  // as the MX record names it
   std::uint16_t preference = 0;
   std::vector<std::string> addresses;  // A then AAAA, as text
-  bool addresses_secure = false;       // every address RRset DNSSEC-secure (RFC 7672 2.2.2)
+  bool addresses_secure = false;       // every address RRset DNSSEC-secure (RFC 7672 section 2.2)
   std::string canonical_name;          // when the name is an alias (a CNAME: RFC 2181 10.3)
   std::string problem;                 // why its addresses could not be had
   // TLSA at _PORT._tcp.<tlsa_owner>: the MX host name's, or a secure alias's canonical
-  // name's when it has TLSA records (RFC 7672 section 2.2.2).
+  // name's when it has TLSA records (RFC 7671 section 7, RFC 7672 section 2.2).
   std::string tlsa_owner;
   std::optional<net::DnsAnswer> tlsa;
   std::string tlsa_problem;  // SERVFAIL, timeout

@@ -20,9 +20,9 @@ struct StackFree {
 };
 
 // Whether the leaf chains up to `anchor` through the other certificates the server sent,
-// within their dates, with a name of `names` (RFC 7672 section 3.2.3: the MX host name or
-// the TLSA base domain; no partial wildcards). The anchor is trusted as it is, whether
-// self-signed or not (a TA record may name an intermediate).
+// within their dates, with a name of `names` (RFC 7672 section 3.2.3: the TLSA base domain,
+// the MX host name, and the next-hop domain; no partial wildcards). The anchor is trusted as it is,
+// whether self-signed or not (a TA record may name an intermediate).
 bool chains_to(const std::vector<net::X509Ptr>& chain, X509* anchor,
                const std::vector<std::string>& names, std::string& why) {
   std::unique_ptr<X509_STORE, StoreFree> store(X509_STORE_new());
@@ -49,7 +49,16 @@ bool chains_to(const std::vector<net::X509Ptr>& chain, X509* anchor,
     }
   }
   if (X509_verify_cert(context.get()) == 1) return true;
-  why = X509_verify_cert_error_string(X509_STORE_CTX_get_error(context.get()));
+  net::VerifyFailure failure;
+  failure.error = X509_STORE_CTX_get_error(context.get());
+  failure.depth = X509_STORE_CTX_get_error_depth(context.get());
+  if (X509* current = X509_STORE_CTX_get_current_cert(context.get())) {
+    failure.certificate = net::certificate_facts(current);
+  }
+  std::string expected;  // "'mx.example.org' or 'example.org'"
+  for (const auto& name : names)
+    expected += (expected.empty() ? "" : "' or '") + name;
+  why = net::describe_verify_failure(failure, expected);
   return false;
 }
 

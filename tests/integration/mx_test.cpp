@@ -121,7 +121,7 @@ TEST(CheckMx, AnMxThatIsACnameIsAViolation) {
       << run.output;
 }
 
-// RFC 7672 section 2.2.2: a secure alias's TLSA base domain is its canonical name (the lab
+// RFC 7671 section 7: a secure alias's TLSA base domain is its canonical name (the lab
 // publishes TLSA only there), and DANE-EE matches the MX's certificate.
 TEST(CheckMx, AnAliasHasItsTlsaAtTheCanonicalName) {
   auto run = check_mx("MXCNAME");

@@ -123,7 +123,7 @@ parent_zone() {
   z=$DOM_MXCNAME
   printf '%s. MX 10 mx.%s.\nmx.%s. CNAME host.%s.\nhost.%s. A %s\n' "$z" "$z" "$z" "$z" "$z" \
     "$ADDR_PKIX"
-  # A secure alias's TLSA base domain is its canonical name first (RFC 7672 section 2.2.2).
+  # A secure alias's TLSA base domain is its canonical name first (RFC 7671 section 7).
   t="3 1 1 $(tlsa_3_1_1 "$CERTS/mx-pkix.pem")"
   printf '_25._tcp.host.%s. TLSA %s\n_%s._tcp.host.%s. TLSA %s\n' "$z" "$t" "$SMTP_PORT" "$z" "$t"
   # RFC 6698 section 2.1.3 / RFC 7671 section 5.1: SHA2-256 data is 32 bytes; 2 is unusable.

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "protocol/dane.hpp"
 #include "support/test_pki.hpp"
 
 namespace mailprobe::protocol {
@@ -374,6 +375,33 @@ TEST(TlsaDigestHex, NamesWhatTheServerWouldHaveToPublish) {
                 tlsa_matching_name(stale.matching) + " is " +
                 tlsa_digest_hex(cert.get(), stale.selector, stale.matching),
             std::string("the certificate's SPKI SHA2-256 is ") + fixed_spki_sha256);
+}
+
+// DANE-TA (RFC 7672 section 3.2.3): the leaf must chain to the anchor and name the TLSA base
+// domain, the MX host name or the next-hop domain; the failure says which names and what
+// the certificate names.
+TEST(DaneVerify, TaAcceptsTheNextHopDomainAndSaysWhatANameMismatchIs) {
+  test::TestPki pki;
+  TlsaRecord ta{TlsaRecord::dane_ta, TlsaRecord::cert, TlsaRecord::sha2_256,
+                digest(der_from_pem(pki.ca().certificate), "SHA256")};
+  auto chain_of = [&](const test::Pem& leaf) {
+    std::vector<net::X509Ptr> chain;
+    chain.emplace_back(read_cert(leaf.certificate).release());
+    chain.emplace_back(read_cert(pki.ca().certificate).release());
+    return chain;
+  };
+  const std::vector<std::string> names{"mx.example.test", "example.test"};
+  auto mx_name = pki.issue("mx.example.test", {"DNS:mx.example.test"});
+  EXPECT_EQ(verify_dane({ta}, chain_of(mx_name), names).result, DaneVerdict::Result::matched);
+  auto next_hop = pki.issue("example.test", {"DNS:example.test"});
+  EXPECT_EQ(verify_dane({ta}, chain_of(next_hop), names).result, DaneVerdict::Result::matched);
+  auto other = pki.issue("other.test", {"DNS:other.test"});
+  auto verdict = verify_dane({ta}, chain_of(other), names);
+  EXPECT_EQ(verdict.result, DaneVerdict::Result::no_match);
+  EXPECT_NE(verdict.presented.find("is not valid for 'mx.example.test' or 'example.test' (it "
+                                   "names DNS:other.test)"),
+            std::string::npos)
+      << verdict.presented;
 }
 
 }  // namespace
