@@ -24,6 +24,7 @@ build_packages=(
   libhowardhinnant-date-dev libgtest-dev libgmock-dev libbenchmark-dev
   libunbound-dev libidn2-dev dns-root-data
   clang-format clang-tidy
+  debhelper dpkg-dev lintian systemd man-db
 )
 # The DNS lab (tests/lab/dnslab): NSD, a validating Unbound, dnssec-keygen/-signzone (bind9-utils),
 # dig (bind9-dnsutils) and nginx for MTA-STS policies; all run from the lab's own configs.
@@ -37,6 +38,7 @@ reference_packages=(
   libnet-ssleay-perl libnet-smtpauth-perl libauthen-sasl-perl libemail-simple-perl
   libtext-template-perl libdate-manip-perl swaks hyperfine time sqlite3
   prometheus prometheus-blackbox-exporter
+  nagios4-core icinga2-bin icinga2-common
 )
 
 packages=("${build_packages[@]}" "${lab_packages[@]}")

@@ -29,8 +29,9 @@ int usage(FILE* out) {
       "       mailprobe --version\n"
       "\n"
       "Kinds: smtp ssmtp pop spop imap simap tcp mailq mailstore mailstore-license roundtrip mx\n"
-      "Each is also installed as check_<kind> (a symlink to mailprobe); `mailprobe check\n"
-      "<kind> --help` lists its options.\n",
+      "Each is also installed as a plugin name, a symlink to mailprobe: check_<kind>, with\n"
+      "check_mailstore_license and check_mail_roundtrip for the two with a dash or a longer\n"
+      "name; `mailprobe check <kind> --help` lists its options.\n",
       out);
   return out == stdout ? 0 : 3;
 }
@@ -66,6 +67,9 @@ int main(int argc, char** argv) {
   if (command == "reflect") return mailprobe::cli::reflect("mailprobe reflect", argc - 1, argv + 1);
   if (command == "check") {
     if (argc < 3) return usage(stderr);
+    if (std::strcmp(argv[2], "--help") == 0 || std::strcmp(argv[2], "-h") == 0) {
+      return usage(stdout);
+    }
     std::string name = std::string("check_") + argv[2];
     // "mail-roundtrip" is check_mail_roundtrip, "mailstore-license" check_mailstore_license.
     for (auto& c : name)

@@ -63,9 +63,12 @@ std::string ProbeResult::headline() const {
   for (const auto& subcheck : subchecks)
     collect_reasons(subcheck, worst, parts);
   if (state != worst && !summary.empty()) parts.push_back(summary);
+  // Joined by " / ", not "; ": Nagios turns a ';' of plugin output into ':' (it is the
+  // field separator of its external commands), which would make "(-w); 0.001 sec" read
+  // "(-w): 0.001 sec".
   std::string line;
   for (const auto& part : parts)
-    line += (line.empty() ? "" : "; ") + part;
+    line += (line.empty() ? "" : " / ") + part;
   return line;
 }
 

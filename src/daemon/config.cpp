@@ -89,8 +89,9 @@ CheckConfig read_check(const Reader& reader, const YAML::Node& node, const std::
       auto key = where + ".labels.";
       key += name;
       // They become Prometheus labels beside mailprobe's own.
-      static const std::set<std::string> reserved{"check", "plugin", "location", "le",
-                                                  "phase", "leg",    "name",     "unit"};
+      static const std::set<std::string> reserved{"check", "plugin",  "location", "le",
+                                                  "phase", "leg",     "name",     "unit",
+                                                  "mx",    "address", "state"};
       if (!valid_label_name(name)) {
         reader.fail(label.first, key,
                     "a label name is letters, digits and _, not starting with a digit");

@@ -32,8 +32,10 @@ std::string default_state_dir() {
 // The secret from `path`; when the default file does not exist yet it is created with a
 // random secret, readable by its owner only.
 core::Outcome<std::string> load_or_create_secret(const std::string& path, bool may_create) {
-  if (!std::filesystem::exists(path) && may_create) {
-    std::error_code ec;
+  std::error_code ec;
+  // A directory that cannot be read (a scheduler that keeps root's HOME after dropping to
+  // its user) is "not there": the read below then says what is wrong.
+  if (may_create && !std::filesystem::exists(path, ec) && !ec) {
     std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
     auto old_mask = ::umask(077);
     { std::ofstream(path) << probes::new_probe_id() << probes::new_probe_id() << "\n"; }
@@ -59,7 +61,9 @@ PluginPlan check_roundtrip(const std::string& name, int argc, const char* const*
   std::optional<std::string> lost_after;
   std::optional<std::string> junk_folder;
   int verbose = 0;
-  add_server_options(app, smtp, "smtp", "SMTP server to send through");
+  // The sending server is the check's host: -H as in every plugin (a scheduler's command
+  // passes $HOSTADDRESS$ that way).
+  add_server_options(app, smtp, "smtp", "SMTP server to send through", "-H");
   app.value("--from", rt.from, "Sender address of the test message");
   app.value("--to", rt.to, "Recipient address (the mailbox read below, or a reflector)");
   app.value("--helo", rt.helo, "Name for EHLO (default: this machine's)");

@@ -160,7 +160,14 @@ bool OptionParser::expand_extra_opts(std::vector<std::string>& args) {
       rest.push_back(arg);
       continue;
     }
-    auto read = read_extra_opts(arg.size() > 13 ? std::string_view(arg).substr(13) : "", program_);
+    // "--extra-opts=LOCATOR", or as monitoring-plugins also takes it, "--extra-opts
+    // LOCATOR" when the next argument is no option.
+    std::string locator = arg.size() > 13 ? arg.substr(13) : "";
+    if (arg == "--extra-opts" && i + 1 < args.size() && !args[i + 1].empty() &&
+        args[i + 1].front() != '-') {
+      locator = args[++i];
+    }
+    auto read = read_extra_opts(locator, program_);
     if (!read) {
       error_ = read.failure().message;
       return false;

@@ -192,9 +192,10 @@ core::Outcome<std::string> secret_from(const std::string& file, const std::strin
 }
 
 void add_server_options(OptionParser& app, ServerOptions& options, const std::string& prefix,
-                        const std::string& what) {
+                        const std::string& what, const std::string& short_host) {
   auto option = [&](const std::string& name) { return "--" + prefix + "-" + name; };
-  app.value(option("host"), options.host, what);
+  app.value(short_host.empty() ? option("host") : short_host + "," + option("host"), options.host,
+            what);
   app.value(option("port"), options.port, "Its port (default: by TLS mode and login)",
             ranges::port);
   app.value(option("tls"), options.tls, "none, starttls or tls (default: " + options.tls + ")");

@@ -87,7 +87,7 @@ struct DefaultPorts {
 
 // `what` names the server in the help ("SMTP server"); `tls` holds the default mode.
 void add_server_options(OptionParser& app, ServerOptions& options, const std::string& prefix,
-                        const std::string& what);
+                        const std::string& what, const std::string& short_host = "");
 
 struct Server {
   probes::Target target;

@@ -19,7 +19,7 @@ TEST(Json, GoldenDocument) {
   EXPECT_EQ(render_json(result),
             R"j({"service":"POP","state":"CRITICAL","exit_code":2,)j"
             R"j("summary":"connection refused by 127.0.0.1:110",)j"
-            R"j("headline":"connection refused by 127.0.0.1:110; connect",)j"
+            R"j("headline":"connection refused by 127.0.0.1:110 / connect",)j"
             R"j("subchecks":[{"state":"CRITICAL","summary":"connect","subchecks":[]}],)j"
             R"--("metrics":[{"name":"time","value":0.0005,"unit":"s","warning":"~:1","min":0}],)--"
             R"j("timings":[{"phase":"resolve","seconds":0},{"phase":"connect","seconds":0.0005}],)j"

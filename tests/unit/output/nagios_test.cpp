@@ -34,7 +34,7 @@ TEST(Nagios, LongOutputWithNotesAndNestedSubchecks) {
                               {{core::State::warning, "CA expires in 20 days", {}}}});
   result.subchecks.push_back({core::State::ok, "AUTH PLAIN accepted", {}});
   EXPECT_EQ(render_nagios(result),
-            "SMTP WARNING - CA expires in 20 days; 0.012s response time, TLSv1.3 | "
+            "SMTP WARNING - CA expires in 20 days / 0.012s response time, TLSv1.3 | "
             "time=0.012346s;1;2;0 tls=0.004s;;;0 cert_days=364.5;30:;14:\n"
             "note: certificate verification disabled (--insecure)\n"
             "\\_ [WARNING] certificate chain\n"

@@ -123,6 +123,10 @@ TEST_F(ExtraOpts, TheSectionOfThePluginComesFirstAndTheCommandLineWins) {
   ASSERT_EQ(parsed.result, OptionParser::Result::run) << parsed.error;
   EXPECT_EQ(host_, "other.example.org");
   EXPECT_EQ(verbose_, 1);
+  // As monitoring-plugins takes it too: the locator as the next argument.
+  parsed = run({"--extra-opts", "other@" + file_});
+  ASSERT_EQ(parsed.result, OptionParser::Result::run) << parsed.error;
+  EXPECT_EQ(host_, "other.example.org");
   setenv("MP_CONFIG_FILE", file_.c_str(), 1);
   parsed = run({"--extra-opts"});
   unsetenv("MP_CONFIG_FILE");
