@@ -10,6 +10,11 @@ class Deadline {
   using clock = std::chrono::steady_clock;
 
   static Deadline after(clock::duration budget) { return Deadline(clock::now(), budget); }
+  // From a number of seconds as configurations and options give them (-t 2.5).
+  static Deadline after_seconds(double seconds) {
+    return after(
+        std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(seconds)));
+  }
 
   clock::time_point at() const { return start_ + budget_; }
   clock::time_point start() const { return start_; }

@@ -5,21 +5,15 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/http.hpp>
 #include <random>
 
 #include "daemon/log.hpp"
 #include "net/resolve.hpp"
 #include "net/spawn.hpp"
 #include "plugins/plugins.hpp"
-#include "probes/mail_submission.hpp"
 #include "probes/roundtrip_message.hpp"
-#include "probes/run_command.hpp"
-#include "protocol/http_client.hpp"
 
 namespace mailprobe::daemon {
-
-namespace http = boost::beast::http;
 
 namespace {
 
@@ -27,11 +21,6 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // A peer's answer serves every check evaluated within this time: a failing server makes
 // many checks fail at once, and each would otherwise ask every peer.
 constexpr auto peer_cache_time = std::chrono::seconds(5);
-
-core::Deadline deadline_after(double seconds) {
-  return core::Deadline::after(std::chrono::duration_cast<core::Deadline::clock::duration>(
-      std::chrono::duration<double>(seconds)));
-}
 
 std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
@@ -242,106 +231,6 @@ void Notifier::dispatch(const Event& event, std::function<void(bool delivered)> 
     }
   }
   if (outcome->pending == 0) outcome->done(false);  // no destination (a reload removed them)
-}
-
-void Notifier::enqueue(Delivery delivery) {
-  ++delivery.outcome->pending;
-  auto key = delivery.channel + "\n" + delivery.address + "\n" + delivery.check;
-  auto& queue = queues_[key];
-  queue.push_back(std::move(delivery));
-  ++in_flight_;
-  if (queue.size() == 1) {
-    asio::co_spawn(executor_, drain(key),
-                   log_failure("notify: delivering to " + queue.back().channel));
-  }
-}
-
-asio::awaitable<void> Notifier::drain(std::string key) {
-  // Only this coroutine removes the key, so the queue stays where it is while it waits.
-  auto& queue = queues_[key];
-  while (!queue.empty()) {
-    auto sent = co_await deliver(queue.front());
-    auto outcome = queue.front().outcome;
-    queue.pop_front();
-    --in_flight_;
-    outcome->delivered = outcome->delivered || sent;
-    if (--outcome->pending == 0) outcome->done(outcome->delivered);
-  }
-  queues_.erase(key);
-}
-
-asio::awaitable<bool> Notifier::deliver(const Delivery& delivery) {
-  asio::steady_timer pause(executor_);
-  const auto& delays = retry_delays();
-  bool sent = false;
-  for (std::size_t i = 0; i < delays.size() && !sent; ++i) {
-    if (delays[i].count() > 0) {
-      pause.expires_after(delays[i]);
-      co_await pause.async_wait(use_tuple);
-    }
-    auto status = co_await delivery.attempt();
-    if (status) {
-      sent = true;
-    } else {
-      std::string line = "notify: ";
-      line += delivery.channel;
-      line += " " + delivery.destination + ": attempt " + std::to_string(i + 1);
-      line += " of " + std::to_string(delays.size());
-      line += " failed: " + status.failure().message;
-      log(line, Priority::warning);
-    }
-  }
-  ++counts_[{delivery.channel, sent ? "sent" : "failed"}];
-  if (sent) log("notify: " + delivery.channel + " " + delivery.destination + ": sent");
-  co_return sent;
-}
-
-asio::awaitable<core::Status> Notifier::send_webhook(const WebhookConfig& webhook,
-                                                     std::string body) {
-  protocol::HttpRequest request(http::verb::post, webhook.target.target, 11);
-  request.set(http::field::user_agent, plugins::version);
-  request.set(http::field::content_type, "application/json");
-  if (!webhook.bearer_token.empty()) {
-    request.set(http::field::authorization, "Bearer " + webhook.bearer_token);
-  }
-  request.body() = std::move(body);
-  request.prepare_payload();
-  auto answer = co_await protocol::exchange_once(
-      executor_, protocol::http_endpoint(webhook.target, webhook.tls),
-      deadline_after(webhook.timeout_seconds), std::move(request), "the webhook");
-  if (!answer) co_return answer.failure();
-  if (answer->status < 200 || answer->status > 299) {
-    co_return core::Failure{"webhook", core::FailureKind::rejected,
-                            protocol::status_line(answer->status, answer->reason)};
-  }
-  co_return core::success();
-}
-
-asio::awaitable<core::Status> Notifier::send_command(const CommandConfig& command,
-                                                     std::vector<std::string> environment) {
-  auto output = co_await probes::run_command(command.argv, std::move(environment),
-                                             deadline_after(command.timeout_seconds), 4096,
-                                             probes::Inherit::basic);
-  if (!output) co_return output.failure();
-  if (output->exit_status != 0) {
-    auto tail = output->output;
-    while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r'))
-      tail.pop_back();
-    if (auto newline = tail.rfind('\n'); newline != std::string::npos) tail.erase(0, newline + 1);
-    co_return core::Failure{
-        "command", core::FailureKind::rejected,
-        "exit status " + std::to_string(output->exit_status) + (tail.empty() ? "" : ": " + tail)};
-  }
-  co_return core::success();
-}
-
-asio::awaitable<core::Status> Notifier::send_email(const EmailConfig& email, const std::string& to,
-                                                   std::string message) {
-  auto submitted =
-      co_await probes::submit_message(email.submission, email.from, to, std::move(message),
-                                      deadline_after(email.timeout_seconds), nullptr);
-  if (!submitted) co_return submitted.failure();
-  co_return core::success();
 }
 
 asio::awaitable<void> Notifier::stop(std::chrono::milliseconds bound) {

@@ -55,8 +55,7 @@ boost::asio::awaitable<core::Outcome<PeerView>> fetch_peer_view(
   request.set(http::field::user_agent, plugins::version);
   request.set(http::field::accept, "application/json");
   if (!peer.authorization.empty()) request.set(http::field::authorization, peer.authorization);
-  auto deadline = core::Deadline::after(std::chrono::duration_cast<core::Deadline::clock::duration>(
-      std::chrono::duration<double>(timeout_seconds)));
+  auto deadline = core::Deadline::after_seconds(timeout_seconds);
   protocol::HttpLimits limits;
   limits.max_body = std::size_t{64} * 1024 * 1024;  // thousands of checks with their metrics
   auto answer =

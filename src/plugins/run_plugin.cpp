@@ -42,9 +42,7 @@ int run_plugin(const PluginCall& call) {
   auto timeout_seconds = call.timeout_seconds;
   auto format = call.format;
   auto transcript = call.transcript;
-  auto budget = std::chrono::duration_cast<core::Deadline::clock::duration>(
-      std::chrono::duration<double>(timeout_seconds));
-  auto deadline = core::Deadline::after(budget);
+  auto deadline = core::Deadline::after_seconds(timeout_seconds);
   boost::asio::io_context io(1);
   std::optional<core::ProbeResult> result;
   std::exception_ptr error;
@@ -70,11 +68,9 @@ int run_plugin(const PluginCall& call) {
 }
 
 boost::asio::awaitable<core::ProbeResult> run_call(const PluginCall& call, double budget_seconds) {
-  auto budget = std::chrono::duration_cast<core::Deadline::clock::duration>(
-      std::chrono::duration<double>(budget_seconds));
   std::string what;
   try {
-    co_return co_await call.task(core::Deadline::after(budget));
+    co_return co_await call.task(core::Deadline::after_seconds(budget_seconds));
   } catch (const std::exception& e) {
     what = e.what();
   }
