@@ -22,7 +22,7 @@ build_packages=(
   libboost1.81-dev libboost-system1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev libcli11-dev libyaml-cpp-dev libfmt-dev
   libhowardhinnant-date-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libunbound-dev libidn2-dev dns-root-data
+  libunbound-dev libidn2-dev dns-root-data publicsuffix
   clang-format clang-tidy
   debhelper dpkg-dev lintian systemd man-db
 )
@@ -39,6 +39,7 @@ reference_packages=(
   libtext-template-perl libdate-manip-perl swaks hyperfine time sqlite3
   prometheus prometheus-blackbox-exporter
   nagios4-core icinga2-bin icinga2-common
+  spf-tools-perl opendkim-tools libnet-ip-perl libreadonly-perl libmonitoring-plugin-perl
 )
 
 packages=("${build_packages[@]}" "${lab_packages[@]}")

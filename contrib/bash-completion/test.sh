@@ -88,7 +88,7 @@ expect_not() {
 # --- registered for every name ------------------------------------------
 for name in mailprobe check_smtp check_ssmtp check_pop check_spop check_imap \
     check_simap check_tcp check_mailq check_mail_roundtrip check_mailstore \
-    check_mailstore_license check_mx; do
+    check_mailstore_license check_mx check_mail_domain check_dnsbl; do
     tests=$((tests + 1))
     spec=$(complete -p "$name" 2>/dev/null)
     [[ $spec == "complete -F _mailprobe $name" ]] ||
@@ -100,7 +100,7 @@ expect "mailprobe " check serve reflect --help --version
 expect "mailprobe ch" check
 expect "mailprobe --v" --version
 expect "mailprobe check " smtp ssmtp pop spop imap simap tcp mailq mailstore \
-    mailstore-license roundtrip mx
+    mailstore-license roundtrip mx domain dnsbl
 expect "mailprobe check mailstore-" mailstore-license
 expect "mailprobe check s" smtp ssmtp spop simap
 expect "mailprobe serve -" -h --help -V --version --extra-opts --check-config \
@@ -138,6 +138,18 @@ expect "check_mx --" --help --version --extra-opts --expect-null-mx \
     --host --port --max-addresses --timeout --certificate-days --ca-file \
     --resolver --trust-anchor --fqdn --next-cert --mta-sts-port \
     --output-format
+expect "check_mail_domain --d" --domain --dkim-selector --dmarc-policy
+expect "check_mail_domain --dmarc-policy " none quarantine reject
+expect "check_mail_domain --dmarc-policy=q" quarantine
+expect "mailprobe check domain --dmarc-policy r" reject
+expect "mailprobe check mail-domain --ch" --changed-warn
+expect "check_mail_domain -H "
+expect "check_mail_domain --spf-ip "
+expect_has "check_mail_domain -" -H -t --spf-ip --state-file \
+    --public-suffix-list --resolver --trust-anchor
+expect "check_dnsbl --spf" --spf-ip
+expect "mailprobe check dnsbl --rh" --rhsbl-domain
+expect_has "check_dnsbl -" -H -s -w -c -t --list --server --lists-file --domain
 expect "check_mailq -" -h --help -V --version --extra-opts -w --warning \
     -c --critical -W --warning-domain -C --critical-domain -M --mailserver \
     -d --configdir --queue-command -t --timeout --output-format
@@ -184,6 +196,10 @@ expect "check_smtp --token-file p" pw.txt
 expect "check_mx --trust-anchor r" root.key
 expect "check_mx --next-cert n" next.pem
 expect "check_mx --ca-file=c" ca.pem
+expect "check_mail_domain --public-suffix-list s" sv.ini sub
+expect "check_mail_domain --state-file=s" sv.ini sub
+expect "check_dnsbl --lists-file s" sv.ini sub
+expect "check_dnsbl --list "
 expect "mailprobe serve -c m" mailprobe.yaml
 expect "mailprobe serve --config m" mailprobe.yaml
 expect "mailprobe serve --config=m" mailprobe.yaml
@@ -237,7 +253,7 @@ if [[ -x $binary ]]; then
         tcp:check_imap tcp:check_simap tcp:check_ssmtp mailq:check_mailq \
         roundtrip:check_mail_roundtrip mailstore:check_mailstore \
         mailstore_license:check_mailstore_license mx:check_mx \
-        serve:serve reflect:reflect; do
+        domain:check_mail_domain dnsbl:check_dnsbl serve:serve reflect:reflect; do
         table=${pair%%:*} name=${pair#*:}
         case $name in
             serve | reflect) help=$("$binary" "$name" --help) ;;

@@ -29,9 +29,10 @@ int usage(FILE* out) {
       "       mailprobe --version\n"
       "\n"
       "Kinds: smtp ssmtp pop spop imap simap tcp mailq mailstore mailstore-license roundtrip mx\n"
+      "       domain dnsbl\n"
       "Each is also installed as a plugin name, a symlink to mailprobe: check_<kind>, with\n"
-      "check_mailstore_license and check_mail_roundtrip for the two with a dash or a longer\n"
-      "name; `mailprobe check <kind> --help` lists its options.\n",
+      "check_mailstore_license, check_mail_roundtrip and check_mail_domain for those with a\n"
+      "dash or a longer name; `mailprobe check <kind> --help` lists its options.\n",
       out);
   return out == stdout ? 0 : 3;
 }
@@ -75,11 +76,12 @@ int main(int argc, char** argv) {
     for (auto& c : name)
       if (c == '-') c = '_';
     if (name == "check_roundtrip") name = "check_mail_roundtrip";
+    if (name == "check_domain") name = "check_mail_domain";
     if (auto plugin = find_plugin(name))
       end_plugin(mailprobe::plugins::execute(plugin(name, argc - 2, argv + 2)));
     std::fprintf(stdout,
                  "UNKNOWN - unknown check kind '%s' (kinds: smtp ssmtp pop spop imap "
-                 "simap tcp mailq mailstore mailstore-license roundtrip mx)\n",
+                 "simap tcp mailq mailstore mailstore-license roundtrip mx domain dnsbl)\n",
                  argv[2]);
     return 3;
   }

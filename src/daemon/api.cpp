@@ -7,6 +7,7 @@
 
 #include "core/civil_time.hpp"
 #include "output/json.hpp"
+#include "probes/record_watch.hpp"
 
 namespace mailprobe::daemon {
 
@@ -37,6 +38,21 @@ std::optional<int> query_int(const boost::urls::url_view& url, const char* key, 
 std::string bad_number(const char* key, int max) {
   return std::string(key) + ": use a whole number from 1 to " + std::to_string(max) + "\n";
 }
+
+// The check name in "/api/v1/checks/NAME<suffix>", as decoded: a name may hold '/' (sent
+// as %2F), so it is all that lies between the prefix and the suffix.
+std::optional<std::string> check_name_in(const std::string& path, std::string_view suffix) {
+  constexpr std::string_view prefix = "/api/v1/checks/";
+  if (path.size() <= prefix.size() + suffix.size() || path.rfind(prefix, 0) != 0 ||
+      path.compare(path.size() - suffix.size(), suffix.size(), suffix) != 0) {
+    return std::nullopt;
+  }
+  return path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
+}
+
+// Record changes a request may ask for at once: the reads run on the I/O thread, and
+// record_watch keeps 200 changes per domain anyway.
+constexpr int max_record_changes = 1000;
 
 }  // namespace
 
@@ -77,16 +93,43 @@ std::optional<std::int64_t> parse_iso8601_ms(std::string_view text) {
   return ms;
 }
 
+std::optional<std::string> watched_domain(const CheckConfig& check) {
+  // check_mail_domain's call names the domain it watches (plugins/check_mail_domain.cpp).
+  if (check.plugin != "check_mail_domain" || check.call.servers.empty()) return std::nullopt;
+  return check.call.servers.front();
+}
+
+std::string record_state_file(const std::vector<std::string>& args, const std::string& fallback) {
+  constexpr std::string_view option = "--state-file";
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string_view arg = args[i];
+    if (arg == option && i + 1 < args.size()) return args[i + 1];
+    if (arg.size() > option.size() && arg.substr(0, option.size()) == option &&
+        arg[option.size()] == '=') {
+      return std::string(arg.substr(option.size() + 1));
+    }
+  }
+  return fallback;
+}
+
 Api::Api(const Scheduler& scheduler, History* history, const Metrics& metrics,
          const Notifier& notifier, ProbeEndpoint& probe, std::string location,
-         std::map<std::string, StaticFile> files)
+         std::map<std::string, StaticFile> files, std::string records_database)
     : scheduler_(scheduler),
       history_(history),
       metrics_(metrics),
       notifier_(notifier),
       probe_(probe),
       location_(std::move(location)),
-      files_(std::move(files)) {}
+      files_(std::move(files)),
+      records_database_(std::move(records_database)) {}
+
+const CheckRuntime* Api::find_check(std::string_view name) const {
+  for (const auto& check : scheduler_.checks()) {
+    if (check->config.name == name) return check.get();
+  }
+  return nullptr;
+}
 
 std::string Api::checks_json() const {
   json::array checks;
@@ -170,6 +213,29 @@ std::string Api::history_json(int limit) const {
   return output::serialize_json(json::object{{"changes", std::move(changes)}}) + "\n";
 }
 
+core::Outcome<std::string> Api::record_changes_json(const CheckRuntime& check, int limit) const {
+  auto domain = watched_domain(check.config).value_or("");
+  // A short blocking read on the I/O thread, as History's: it runs only when the dashboard
+  // shows a domain check, and SQLite's WAL lets it read while the checks write.
+  auto changes = probes::record_changes(record_state_file(check.config.args, records_database_),
+                                        domain, static_cast<std::size_t>(limit));
+  if (!changes) return changes.failure();
+  // "" is a record that was absent (record_watch.hpp): null, unlike a record that is empty.
+  auto value = [](const std::string& text) {
+    return text.empty() ? json::value(nullptr) : json::value(text);
+  };
+  json::array out;
+  for (const auto& change : *changes) {
+    out.push_back(json::object{{"time", iso8601_ms(change.changed_ms)},
+                               {"record", change.key},
+                               {"old", value(change.old_value)},
+                               {"new", value(change.new_value)}});
+  }
+  return output::serialize_json(json::object{
+             {"check", check.config.name}, {"domain", domain}, {"changes", std::move(out)}}) +
+         "\n";
+}
+
 boost::asio::awaitable<HttpResponse> Api::handle(const HttpRequest& request) {
   auto respond = [&](http::status status, std::string body, std::string type) {
     return make_response(request, status, std::move(body), std::move(type));
@@ -208,17 +274,10 @@ boost::asio::awaitable<HttpResponse> Api::handle(const HttpRequest& request) {
       co_return respond(http::status::bad_request, bad_number("limit", 10000), "text/plain");
     co_return respond(http::status::ok, history_json(*limit), json_type);
   }
-  const std::string prefix = "/api/v1/checks/";
-  const std::string suffix = "/results";
-  if (path.rfind(prefix, 0) == 0 && path.size() > prefix.size() + suffix.size() &&
-      path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0) {
-    auto name = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
-    const CheckRuntime* check = nullptr;
-    for (const auto& candidate : scheduler_.checks()) {
-      if (candidate->config.name == name) check = candidate.get();
-    }
+  if (auto name = check_name_in(path, "/results")) {
+    const CheckRuntime* check = find_check(*name);
     if (check == nullptr) {
-      co_return respond(http::status::not_found, "no check '" + name + "'\n", "text/plain");
+      co_return respond(http::status::not_found, "no check '" + *name + "'\n", "text/plain");
     }
     if (auto refused = refuse_unknown({"since", "limit"})) co_return *refused;
     std::int64_t since = 0;
@@ -236,6 +295,33 @@ boost::asio::awaitable<HttpResponse> Api::handle(const HttpRequest& request) {
     if (!limit)
       co_return respond(http::status::bad_request, bad_number("limit", 100000), "text/plain");
     co_return respond(http::status::ok, results_json(*check, since, *limit), json_type);
+  }
+  if (auto name = check_name_in(path, "/record-changes")) {
+    const CheckRuntime* check = find_check(*name);
+    if (check == nullptr) {
+      co_return respond(http::status::not_found, "no check '" + *name + "'\n", "text/plain");
+    }
+    // 404, not an empty list: "no changes" would claim the records were watched and stood
+    // still, when this check watches none.
+    if (!watched_domain(check->config)) {
+      co_return respond(http::status::not_found,
+                        "check '" + *name + "' is a " + check->config.plugin +
+                            " check: only check_mail_domain checks watch DNS records\n",
+                        "text/plain");
+    }
+    if (auto refused = refuse_unknown({"limit"})) co_return *refused;
+    auto limit = query_int(url, "limit", 100, max_record_changes);
+    if (!limit) {
+      co_return respond(http::status::bad_request, bad_number("limit", max_record_changes),
+                        "text/plain");
+    }
+    auto body = record_changes_json(*check, *limit);
+    if (!body) {
+      co_return respond(http::status::internal_server_error,
+                        "record changes of check '" + *name + "': " + body.failure().message + "\n",
+                        "text/plain");
+    }
+    co_return respond(http::status::ok, *body, json_type);
   }
   auto file = files_.find(path == "/" ? "/index.html" : path);
   if (file != files_.end()) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <set>
 
@@ -46,8 +47,20 @@ struct Defaults {
   int max_attempts = 2;
 };
 
+// check_mail_domain tells what changed in a domain's records since the last run; in the
+// daemon always, keeping the values in the history database unless the check names a file.
+void keep_records_in(const std::string& plugin, std::vector<std::string>& args,
+                     const std::string& database) {
+  if (plugin != "check_mail_domain") return;
+  for (const auto& arg : args) {
+    if (arg == "--state-file" || arg.rfind("--state-file=", 0) == 0) return;
+  }
+  args.emplace_back("--state-file");
+  args.push_back(database);
+}
+
 CheckConfig read_check(const Reader& reader, const YAML::Node& node, const std::string& where,
-                       const Defaults& defaults) {
+                       const Defaults& defaults, const std::string& database) {
   reader.only(node, where,
               {"name", "plugin", "args", "interval", "retry_interval", "max_attempts", "timeout",
                "labels", "passive"});
@@ -69,6 +82,7 @@ CheckConfig read_check(const Reader& reader, const YAML::Node& node, const std::
     for (const auto& arg : args)
       check.args.push_back(reader.text(arg, where + ".args"));
   }
+  keep_records_in(check.plugin, check.args, database);
   bool roundtrip = check.plugin == "check_mail_roundtrip";
   check.interval = node["interval"]
                        ? reader.duration(node["interval"], where + ".interval", ranges::interval)
@@ -119,7 +133,8 @@ CheckConfig read_check(const Reader& reader, const YAML::Node& node, const std::
   return check;
 }
 
-ModuleConfig read_module(const Reader& reader, const YAML::Node& key, const YAML::Node& node) {
+ModuleConfig read_module(const Reader& reader, const YAML::Node& key, const YAML::Node& node,
+                         const std::string& database) {
   ModuleConfig module;
   module.name = key.as<std::string>();
   auto where = "modules." + module.name;
@@ -151,6 +166,7 @@ ModuleConfig read_module(const Reader& reader, const YAML::Node& key, const YAML
       module.args.push_back(text);
     }
   }
+  keep_records_in(module.plugin, module.args, database);
   if (node["timeout"]) {
     module.timeout_seconds =
         std::chrono::duration<double>(
@@ -237,6 +253,12 @@ core::Outcome<Config> load_config(const std::string& path) {
       config.listen_port = static_cast<std::uint16_t>(port);
     }
     if (root["database"]) config.database = reader.text(root["database"], "database");
+    if (config.database.empty()) {
+      // Beside the configuration unless the configuration says where.
+      auto dir = std::filesystem::path(path).parent_path();
+      config.database =
+          (dir.empty() ? std::filesystem::path(".") : dir).string() + "/mailprobe-history.sqlite";
+    }
     if (root["retention"])
       config.retention = reader.duration(root["retention"], "retention", ranges::retention);
     if (root["max_concurrent"]) {
@@ -267,7 +289,7 @@ core::Outcome<Config> load_config(const std::string& path) {
     std::set<std::string> names;
     for (std::size_t i = 0; i < checks.size(); ++i) {
       auto where = "checks[" + std::to_string(i) + "]";
-      auto check = read_check(reader, checks[i], where, defaults);
+      auto check = read_check(reader, checks[i], where, defaults, config.database);
       if (!names.insert(check.name).second) {
         reader.fail(checks[i]["name"], where + ".name", "'" + check.name + "' is used twice");
       }
@@ -277,7 +299,7 @@ core::Outcome<Config> load_config(const std::string& path) {
       if (!modules.IsMap())
         reader.fail(modules, "modules", "must be a mapping of names to modules");
       for (const auto& item : modules) {
-        auto module = read_module(reader, item.first, item.second);
+        auto module = read_module(reader, item.first, item.second, config.database);
         config.modules[module.name] = std::move(module);
       }
     }

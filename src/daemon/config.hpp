@@ -61,7 +61,7 @@ struct Config {
   std::string location = "default";
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 9797;  // 0: any free port
-  std::string database;              // empty: mailprobe-history.sqlite beside the configuration
+  std::string database;  // as given, else mailprobe-history.sqlite beside the configuration
   std::chrono::milliseconds retention = std::chrono::hours(24 * 30);
   int max_concurrent = 256;
   std::vector<CheckConfig> checks;

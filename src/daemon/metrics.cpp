@@ -4,6 +4,7 @@
 #include <array>
 #include <chrono>
 
+#include "daemon/metrics_dnsbl.hpp"
 #include "output/prometheus.hpp"
 #include "probes/mx.hpp"
 
@@ -38,6 +39,7 @@ void add_state_set(output::PrometheusText& out, const std::string& family,
 void add_target_sample(output::PrometheusText& out, const output::Labels& check_labels,
                        const core::TargetMetricName& target, const core::Metric& metric,
                        std::chrono::system_clock::time_point measured_at) {
+  if (add_dnsbl_sample(out, check_labels, target, metric)) return;  // check_dnsbl's
   auto labels = check_labels;
   labels.emplace_back("mx", target.host);
   labels.emplace_back("address", target.address);
@@ -121,6 +123,8 @@ void declare_result_families(output::PrometheusText& out) {
              "check_mx: when the certificate of this MX address expires (Unix time)");
   out.family("mailprobe_mx_phase_duration_seconds", "gauge",
              "check_mx: duration of one phase (connect, banner, tls) at this MX address");
+  declare_dnsbl_families(out);
+  declare_domain_families(out);
   out.family("mailprobe_result_value", "gauge",
              "Any other value a check measured, by name and unit");
 }
@@ -163,6 +167,8 @@ void add_result_samples(output::PrometheusText& out, const output::Labels& label
       // accumulated by Metrics::observe: a histogram and counters
     } else if (metric.name == "unsent") {
       out.sample("mailprobe_mail_queue_messages", labels, metric.value);
+    } else if (add_domain_sample(out, labels, metric)) {
+      // check_mail_domain's own families
     } else {
       auto with_name = labels;
       with_name.emplace_back("name", metric.name);

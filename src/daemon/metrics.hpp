@@ -22,6 +22,12 @@ void add_result_samples(output::PrometheusText& out, const output::Labels& label
                         const std::vector<core::Metric>& metrics,
                         std::chrono::system_clock::time_point measured_at);
 
+// check_mail_domain's families (metrics_domain.cpp), and its samples: false when `metric`
+// is none of them.
+void declare_domain_families(output::PrometheusText& out);
+bool add_domain_sample(output::PrometheusText& out, const output::Labels& labels,
+                       const core::Metric& metric);
+
 class Metrics {
  public:
   // Accumulates what a result adds to counters and histograms.

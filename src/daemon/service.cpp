@@ -34,12 +34,6 @@ namespace {
 // In-flight checks get this long to finish after SIGTERM.
 constexpr auto stop_bound = std::chrono::seconds(15);
 
-std::string default_database(const std::string& config_path) {
-  // Beside the configuration unless the configuration says where.
-  auto dir = std::filesystem::path(config_path).parent_path();
-  return (dir.empty() ? std::filesystem::path(".") : dir).string() + "/mailprobe-history.sqlite";
-}
-
 }  // namespace
 
 int serve(const ServeOptions& options) {
@@ -60,7 +54,7 @@ int serve(const ServeOptions& options) {
     if (auto text = warning.get()) std::printf("%s\n", text->c_str());
     return 0;
   }
-  auto database = config.database.empty() ? default_database(options.config_path) : config.database;
+  const auto& database = config.database;
   auto history = History::open(database, config.retention.count());
   if (!history) {
     log(history.failure().message, Priority::error);
@@ -86,7 +80,9 @@ int serve(const ServeOptions& options) {
             check.status.headline,
         Priority::notice);
   });
-  Api api(scheduler, history->get(), metrics, notifier, probe, config.location, dashboard_files());
+  // check_mail_domain checks keep their records in the history database (config.cpp).
+  Api api(scheduler, history->get(), metrics, notifier, probe, config.location, dashboard_files(),
+          database);
   HttpServer server(io.get_executor(),
                     [&api, &config](const HttpRequest& request) -> asio::awaitable<HttpResponse> {
                       if (!authorized(config.http, request)) co_return unauthorized(request);

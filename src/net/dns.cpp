@@ -148,6 +148,8 @@ std::string dns_type_name(std::uint16_t type) {
       return "CNAME";
     case dns_type::soa:
       return "SOA";
+    case dns_type::ptr:
+      return "PTR";
     case dns_type::mx:
       return "MX";
     case dns_type::txt:
@@ -227,6 +229,12 @@ DnsResolver::~DnsResolver() {
   // The reading loop, if suspended, holds the state and ends when it is woken.
   boost::system::error_code ignored;
   state_->answers.cancel(ignored);
+}
+
+DnsQuery query_under(DnsResolver& resolver, core::Deadline deadline) {
+  return [&resolver, deadline](std::string name, std::uint16_t type) {
+    return resolver.query(std::move(name), type, deadline);
+  };
 }
 
 asio::awaitable<core::Outcome<DnsAnswer>> DnsResolver::query(std::string name, std::uint16_t type,

@@ -15,6 +15,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -33,6 +34,7 @@ inline constexpr std::uint16_t a = 1;
 inline constexpr std::uint16_t ns = 2;
 inline constexpr std::uint16_t cname = 5;
 inline constexpr std::uint16_t soa = 6;
+inline constexpr std::uint16_t ptr = 12;
 inline constexpr std::uint16_t mx = 15;
 inline constexpr std::uint16_t txt = 16;
 inline constexpr std::uint16_t aaaa = 28;
@@ -95,6 +97,14 @@ class DnsResolver {
   explicit DnsResolver(std::shared_ptr<State> state);
   std::shared_ptr<State> state_;
 };
+
+// One query as the domain checks ask it (SPF evaluation, DMARC, DKIM, blocklists): a
+// resolver under the check's deadline, or in unit tests a table of answers. Failures are
+// those of DnsResolver::query.
+using DnsQuery =
+    std::function<asio::awaitable<core::Outcome<DnsAnswer>>(std::string name, std::uint16_t type)>;
+// `resolver` (which must outlive the function) asked under `deadline`.
+DnsQuery query_under(DnsResolver& resolver, core::Deadline deadline);
 
 // A domain name as DNS carries it: U-labels converted to A-labels ("bücher.example" ->
 // "xn--bcher-kva.example"), the trailing dot removed, lower case. Failures (kind config)

@@ -12,7 +12,7 @@ struct Entry {
   Plugin plan;
 };
 
-constexpr std::array<Entry, 12> table{{
+constexpr std::array<Entry, 14> table{{
     {"check_smtp", check_smtp},
     {"check_ssmtp", check_tcp_family},
     {"check_pop", check_tcp_family},
@@ -25,6 +25,8 @@ constexpr std::array<Entry, 12> table{{
     {"check_mailstore_license", check_mailstore_license},
     {"check_mail_roundtrip", check_roundtrip},
     {"check_mx", check_mx},
+    {"check_mail_domain", check_mail_domain},
+    {"check_dnsbl", check_dnsbl},
 }};
 }  // namespace
 

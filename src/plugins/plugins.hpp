@@ -22,6 +22,8 @@ PluginPlan check_mailstore(const std::string& name, int argc, const char* const*
 PluginPlan check_mailstore_license(const std::string& name, int argc, const char* const* argv);
 PluginPlan check_roundtrip(const std::string& name, int argc, const char* const* argv);
 PluginPlan check_mx(const std::string& name, int argc, const char* const* argv);
+PluginPlan check_mail_domain(const std::string& name, int argc, const char* const* argv);
+PluginPlan check_dnsbl(const std::string& name, int argc, const char* const* argv);
 
 using Plugin = PluginPlan (*)(const std::string& name, int argc, const char* const* argv);
 

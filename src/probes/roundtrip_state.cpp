@@ -2,17 +2,11 @@
 
 #include <time.h>
 
-#include <filesystem>
 #include <fstream>
 
 namespace mailprobe::probes {
 
 namespace {
-
-struct Finalizer {
-  void operator()(sqlite3_stmt* statement) const { sqlite3_finalize(statement); }
-};
-using Statement = std::unique_ptr<sqlite3_stmt, Finalizer>;
 
 constexpr const char* schema = R"sql(
 CREATE TABLE IF NOT EXISTS probes (
@@ -56,66 +50,16 @@ core::Failure RoundTripState::error(const std::string& what) const {
 
 core::Outcome<RoundTripState> RoundTripState::open(const std::string& path, std::string check_key,
                                                    int busy_ms) {
-  std::error_code ec;
-  auto dir = std::filesystem::path(path).parent_path();
-  if (!dir.empty()) std::filesystem::create_directories(dir, ec);
-  sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
-  std::unique_ptr<sqlite3, Closer> db(raw);
-  if (rc != SQLITE_OK) {
-    return core::Failure{"state", core::FailureKind::config,
-                         "cannot open state file " + path + ": " +
-                             (raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc))};
-  }
-  sqlite3_busy_timeout(db.get(), busy_ms);
-  RoundTripState state(std::move(db), std::move(check_key), path);
-  // WAL: readers never block the writer; FULL: a committed change survives a crash.
-  for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", schema}) {
-    if (sqlite3_exec(state.db_.get(), sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
-      return state.error("cannot prepare");
-    }
-  }
-  return state;
+  auto db = open_sqlite_file(path, busy_ms, schema);
+  if (!db) return db.failure();
+  return RoundTripState(std::move(*db), std::move(check_key), path);
 }
-
-namespace {
-// Runs one statement with bound text/integer parameters; returns sqlite3_changes.
-template <class... Args>
-int run(sqlite3* db, const char* sql, bool& ok, const Args&... args) {
-  sqlite3_stmt* raw = nullptr;
-  ok = sqlite3_prepare_v2(db, sql, -1, &raw, nullptr) == SQLITE_OK;
-  Statement statement(raw);
-  if (!ok) return 0;
-  int index = 0;
-  auto bind = [&](const auto& value) {
-    ++index;
-    using T = std::decay_t<decltype(value)>;
-    if constexpr (std::is_same_v<T, std::string>) {
-      sqlite3_bind_text(raw, index, value.c_str(), static_cast<int>(value.size()),
-                        SQLITE_TRANSIENT);
-    } else if constexpr (std::is_same_v<T, double>) {
-      sqlite3_bind_double(raw, index, value);
-    } else if constexpr (std::is_same_v<T, std::optional<std::int64_t>>) {
-      if (value) {
-        sqlite3_bind_int64(raw, index, *value);
-      } else {
-        sqlite3_bind_null(raw, index);
-      }
-    } else {
-      sqlite3_bind_int64(raw, index, static_cast<sqlite3_int64>(value));
-    }
-  };
-  (bind(args), ...);
-  int rc = sqlite3_step(raw);
-  ok = rc == SQLITE_DONE || rc == SQLITE_ROW;
-  return ok ? sqlite3_changes(db) : 0;
-}
-}  // namespace
 
 core::Status RoundTripState::record_sending(const std::string& id, std::int64_t sent_ms) {
   bool ok = false;
-  run(db_.get(), "INSERT INTO probes (id, check_key, state, sent_ms) VALUES (?, ?, 'sending', ?)",
-      ok, id, check_key_, sent_ms);
+  run_sql(db_.get(),
+          "INSERT INTO probes (id, check_key, state, sent_ms) VALUES (?, ?, 'sending', ?)", ok, id,
+          check_key_, sent_ms);
   if (!ok) return error("cannot record a probe");
   return core::success();
 }
@@ -123,17 +67,17 @@ core::Status RoundTripState::record_sending(const std::string& id, std::int64_t 
 core::Status RoundTripState::record_sent(const std::string& id, std::int64_t sent_ms,
                                          std::int64_t mono_ns, const std::string& boot_id) {
   bool ok = false;
-  run(db_.get(),
-      "UPDATE probes SET state = 'pending', sent_ms = ?, sent_mono_ns = ?, boot_id = ? "
-      "WHERE id = ? AND state = 'sending'",
-      ok, sent_ms, mono_ns, boot_id, id);
+  run_sql(db_.get(),
+          "UPDATE probes SET state = 'pending', sent_ms = ?, sent_mono_ns = ?, boot_id = ? "
+          "WHERE id = ? AND state = 'sending'",
+          ok, sent_ms, mono_ns, boot_id, id);
   if (!ok) return error("cannot record a sent probe");
   return core::success();
 }
 
 core::Status RoundTripState::forget(const std::string& id) {
   bool ok = false;
-  run(db_.get(), "DELETE FROM probes WHERE id = ? AND state = 'sending'", ok, id);
+  run_sql(db_.get(), "DELETE FROM probes WHERE id = ? AND state = 'sending'", ok, id);
   if (!ok) return error("cannot drop a refused probe");
   return core::success();
 }
@@ -146,7 +90,7 @@ core::Outcome<std::optional<StoredProbe>> RoundTripState::lookup(const std::stri
                          -1, &raw, nullptr) != SQLITE_OK) {
     return error("cannot look up a probe");
   }
-  Statement select(raw);
+  SqliteStatement select(raw);
   sqlite3_bind_text(raw, 1, id.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(raw, 2, check_key_.c_str(), -1, SQLITE_TRANSIENT);
   if (sqlite3_step(raw) != SQLITE_ROW) return std::optional<StoredProbe>{};
@@ -165,21 +109,21 @@ core::Outcome<bool> RoundTripState::claim_arrival(const std::string& id, std::in
                                                   double rtt_seconds, bool junk) {
   bool ok = false;
   int changed =
-      run(db_.get(),
-          "UPDATE probes SET state = CASE state WHEN 'lost' THEN 'late' ELSE 'arrived' "
-          "END, arrived_ms = ?, rtt_seconds = ?, junk = ? "
-          "WHERE id = ? AND check_key = ? AND state IN ('sending', 'pending', 'lost')",
-          ok, arrived_ms, rtt_seconds, static_cast<std::int64_t>(junk ? 1 : 0), id, check_key_);
+      run_sql(db_.get(),
+              "UPDATE probes SET state = CASE state WHEN 'lost' THEN 'late' ELSE 'arrived' "
+              "END, arrived_ms = ?, rtt_seconds = ?, junk = ? "
+              "WHERE id = ? AND check_key = ? AND state IN ('sending', 'pending', 'lost')",
+              ok, arrived_ms, rtt_seconds, static_cast<std::int64_t>(junk ? 1 : 0), id, check_key_);
   if (!ok) return error("cannot record an arrival");
   return changed == 1;
 }
 
 core::Outcome<int> RoundTripState::declare_lost(std::int64_t cutoff_ms, std::int64_t now_ms) {
   bool ok = false;
-  int changed = run(db_.get(),
-                    "UPDATE probes SET state = 'lost', lost_ms = ? WHERE check_key = ? AND "
-                    "state IN ('sending', 'pending') AND sent_ms < ?",
-                    ok, now_ms, check_key_, cutoff_ms);
+  int changed = run_sql(db_.get(),
+                        "UPDATE probes SET state = 'lost', lost_ms = ? WHERE check_key = ? AND "
+                        "state IN ('sending', 'pending') AND sent_ms < ?",
+                        ok, now_ms, check_key_, cutoff_ms);
   if (!ok) return error("cannot declare lost probes");
   return changed;
 }
@@ -192,7 +136,7 @@ core::Outcome<std::vector<StoredProbe>> RoundTripState::outstanding() {
                          -1, &raw, nullptr) != SQLITE_OK) {
     return error("cannot list outstanding probes");
   }
-  Statement statement(raw);
+  SqliteStatement statement(raw);
   sqlite3_bind_text(raw, 1, check_key_.c_str(), -1, SQLITE_TRANSIENT);
   std::vector<StoredProbe> probes;
   while (sqlite3_step(raw) == SQLITE_ROW) {
@@ -207,19 +151,19 @@ core::Outcome<std::vector<StoredProbe>> RoundTripState::outstanding() {
 
 core::Status RoundTripState::prune(std::int64_t cutoff_ms) {
   bool ok = false;
-  run(db_.get(),
-      "DELETE FROM probes WHERE check_key = ? AND state IN ('arrived', 'late', 'lost') AND "
-      "sent_ms < ?",
-      ok, check_key_, cutoff_ms);
+  run_sql(db_.get(),
+          "DELETE FROM probes WHERE check_key = ? AND state IN ('arrived', 'late', 'lost') AND "
+          "sent_ms < ?",
+          ok, check_key_, cutoff_ms);
   if (!ok) return error("cannot prune");
-  run(db_.get(), "DELETE FROM reflected WHERE seen_ms < ?", ok, cutoff_ms);
+  run_sql(db_.get(), "DELETE FROM reflected WHERE seen_ms < ?", ok, cutoff_ms);
   if (!ok) return error("cannot prune");
   return core::success();
 }
 
 core::Status RoundTripState::forget_reflected(const std::string& id) {
   bool ok = false;
-  run(db_.get(), "DELETE FROM reflected WHERE id = ?", ok, id);
+  run_sql(db_.get(), "DELETE FROM reflected WHERE id = ?", ok, id);
   if (!ok) return error("cannot forget a reflected probe");
   return core::success();
 }
@@ -227,8 +171,8 @@ core::Status RoundTripState::forget_reflected(const std::string& id) {
 core::Outcome<bool> RoundTripState::remember_reflected(const std::string& id,
                                                        std::int64_t seen_ms) {
   bool ok = false;
-  int changed = run(db_.get(), "INSERT OR IGNORE INTO reflected (id, seen_ms) VALUES (?, ?)", ok,
-                    id, seen_ms);
+  int changed = run_sql(db_.get(), "INSERT OR IGNORE INTO reflected (id, seen_ms) VALUES (?, ?)",
+                        ok, id, seen_ms);
   if (!ok) return error("cannot record a reflected probe");
   return changed == 1;
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/outcome.hpp"
+#include "probes/sqlite_file.hpp"
 
 namespace mailprobe::probes {
 
@@ -58,14 +59,11 @@ class RoundTripState {
   core::Status forget_reflected(const std::string& id);
 
  private:
-  struct Closer {
-    void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-  };
-  RoundTripState(std::unique_ptr<sqlite3, Closer> db, std::string check_key, std::string path)
+  RoundTripState(SqliteDb db, std::string check_key, std::string path)
       : db_(std::move(db)), check_key_(std::move(check_key)), path_(std::move(path)) {}
   core::Failure error(const std::string& what) const;
 
-  std::unique_ptr<sqlite3, Closer> db_;
+  SqliteDb db_;
   std::string check_key_;
   std::string path_;
 };

@@ -36,7 +36,6 @@ PORT=$DNSLAB_SMTP_PORT
 [[ $(id -u) -eq 0 ]] || { echo "mx_compare: must run as root (unshare -m, port 53)" >&2; exit 1; }
 
 work=$(mktemp -d)
-relay_pid=
 master_saved=
 cleanup() {
   if [[ -n $master_saved ]]; then
@@ -44,69 +43,16 @@ cleanup() {
     touch -d '-60 sec' "$DNSLAB_POSTFIX_CONFIG_DIR/master.cf"
     postfix -c "$DNSLAB_POSTFIX_CONFIG_DIR" reload >/dev/null 2>&1
   fi
-  [[ -n $relay_pid ]] && kill "$relay_pid" 2>/dev/null
+  stop_lab_relay
   rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-cat >"$work/relay.py" <<'EOF'
-import socket, sys, threading
-listen, up_host, up_port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-def udp():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((listen, 53))
-    def one(data, peer):
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.settimeout(5)
-        try:
-            u.sendto(data, (up_host, up_port)); s.sendto(u.recv(65535), peer)
-        except OSError: pass
-        finally: u.close()
-    while True:
-        data, peer = s.recvfrom(65535)
-        threading.Thread(target=one, args=(data, peer), daemon=True).start()
-def tcp():
-    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((listen, 53)); s.listen(64)
-    def pipe(a, b):
-        try:
-            while (d := a.recv(65535)): b.sendall(d)
-        except OSError: pass
-        finally:
-            for x in (a, b):
-                try: x.shutdown(socket.SHUT_RDWR)
-                except OSError: pass
-    while True:
-        c, _ = s.accept()
-        try: u = socket.create_connection((up_host, up_port), timeout=5)
-        except OSError: c.close(); continue
-        u.settimeout(None)
-        threading.Thread(target=pipe, args=(c, u), daemon=True).start()
-        threading.Thread(target=pipe, args=(u, c), daemon=True).start()
-threading.Thread(target=tcp, daemon=True).start()
-udp()
-EOF
-python3 "$work/relay.py" "$RELAY_ADDR" "$DNSLAB_RESOLVER_HOST" "$DNSLAB_RESOLVER_PORT" \
-  >"$work/relay.log" 2>&1 &
-relay_pid=$!
-printf 'nameserver %s\noptions edns0\n' "$RELAY_ADDR" >"$work/resolv.conf"
-for _ in $(seq 50); do
-  dig +time=1 +tries=1 @"$RELAY_ADDR" "$DNSLAB_PARENT_ZONE" SOA >/dev/null 2>&1 && break
-  sleep 0.1
-done
-dig +time=1 +tries=1 @"$RELAY_ADDR" "$DNSLAB_PARENT_ZONE" SOA >/dev/null 2>&1 \
-  || { echo "mx_compare: relay on $RELAY_ADDR:53 does not answer:" >&2; cat "$work/relay.log" >&2; exit 1; }
+# shellcheck source=tests/compat/lab_resolver.sh
+. "$(dirname "$0")/lab_resolver.sh"
+start_lab_relay mx_compare
 
-# Run a command whose glibc resolver (and dig's default server) is the lab's, via the relay.
-in_lab() {
-  # shellcheck disable=SC2016 # expanded by the inner shell
-  unshare --mount -- sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' \
-    "$work/resolv.conf" "$@"
-}
-
-state() { case $1 in 0) echo OK ;; 1) echo WARNING ;; 2) echo CRITICAL ;; *) echo "UNKNOWN($1)" ;; esac; }
-oneline() { head -n 1 | sed -e 's/ | .*//' -e 's/|.*//' | cut -c1-260; }
 
 # The MX host a sender connects to (the first MX; the domain itself when it has none;
 # mx.DOMAIN when the MX lookup fails, so the peers that take a host still get one).

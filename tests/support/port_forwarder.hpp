@@ -89,7 +89,10 @@ class Forwarder {
         auto n = ::read(fds[i].fd, buffer, sizeof buffer);
         if (n <= 0) return;
         for (ssize_t done = 0; done < n;) {
-          auto written = ::write(fds[1 - i].fd, buffer + done, static_cast<std::size_t>(n - done));
+          // MSG_NOSIGNAL: a side that has closed ends the relay, not the test process
+          // (SIGPIPE).
+          auto written = ::send(fds[1 - i].fd, buffer + done, static_cast<std::size_t>(n - done),
+                                MSG_NOSIGNAL);
           if (written <= 0) return;
           done += written;
         }

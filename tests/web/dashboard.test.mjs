@@ -18,14 +18,16 @@ const here = dirname(fileURLToPath(import.meta.url));
 const fixture = (name) => JSON.parse(readFileSync(join(here, 'fixtures', name), 'utf8'));
 const CHECKS = fixture('checks.json');
 const HISTORY = fixture('history.json');
+const RECORD_CHANGES = fixture('record-changes.json'); // by check name
 const SCREENSHOT = process.env.SCREENSHOT_PATH || join(tmpdir(), 'dashboard.png');
 const WAIT = { timeout: 5000 };
 
 // Worst first, then by name; PENDING after the real problems.
 const EXPECTED_ORDER = [
   ['imaps', 'CRITICAL'], ['mx', 'CRITICAL'], ['edge queue', 'WARNING'], ['roundtrip', 'WARNING'],
-  ['imap / archive', 'UNKNOWN'], ['new-imap', 'PENDING'], ['mailstore jobs', 'OK'],
-  ['mailstore license', 'OK'], ['pop3s', 'OK'], ['submission', 'OK'],
+  ['imap / archive', 'UNKNOWN'], ['new-imap', 'PENDING'], ['domain example.net', 'OK'],
+  ['domain example.org', 'OK'], ['mailstore jobs', 'OK'], ['mailstore license', 'OK'], ['pop3s', 'OK'],
+  ['submission', 'OK'],
 ];
 
 // ---- the fixture server ----
@@ -81,6 +83,17 @@ function handle(req, res) {
     if (Number.isNaN(since) || !(limit > 0)) return send(res, 400, 'application/json', '{}');
     const list = resultsOf(name).filter((r) => Date.parse(r.time) >= since).slice(-limit);
     return json({ check: name, results: list });
+  }
+  // As the daemon: 404 for an unknown check and for one that watches no DNS records.
+  const records = /^\/api\/v1\/checks\/([^/]+)\/record-changes$/.exec(path);
+  if (records) {
+    const name = decodeURIComponent(records[1]);
+    const check = CHECKS.checks.find((c) => c.name === name);
+    if (check?.kind !== 'check_mail_domain') return send(res, 404, 'text/plain', 'not a domain check');
+    const limit = Number(url.searchParams.get('limit') ?? 100);
+    if (!(limit >= 1 && limit <= 1000)) return send(res, 400, 'text/plain', 'limit');
+    const { domain, changes } = RECORD_CHANGES[name];
+    return json({ check: name, domain, changes: changes.slice(0, limit) });
   }
   return send(res, 404, 'text/plain', 'not found');
 }
@@ -186,7 +199,7 @@ describe('dashboard', { timeout: 30000 }, () => {
   it('counts the checks per state in the header', async () => {
     const counts = await page.$$eval('#counts li', (lis) => lis.map((li) =>
       [li.querySelector('.label').textContent, Number(li.querySelector('.n').textContent)]));
-    assert.deepEqual(counts, [['OK', 4], ['WARNING', 2], ['CRITICAL', 2], ['UNKNOWN', 1], ['PENDING', 1]]);
+    assert.deepEqual(counts, [['OK', 6], ['WARNING', 2], ['CRITICAL', 2], ['UNKNOWN', 1], ['PENDING', 1]]);
     assert.equal(await page.textContent('#location'), 'lab');
     assert.match(await page.textContent('#refresh'), /^Updated 12:00:00$/);
     assert.equal(await page.title(), '2 CRITICAL, 2 WARNING, 1 UNKNOWN — mailprobe · lab');
@@ -267,6 +280,42 @@ describe('dashboard', { timeout: 30000 }, () => {
     await waitForDetail('mx');
     assert.equal(await page.evaluate(() => document.activeElement.dataset.check), 'mx');
     assert.equal(await page.getAttribute('#checks tbody tr:nth-child(2)', 'aria-current'), 'true');
+  });
+
+  it('shows what changed in the DNS records of a domain check', async () => {
+    await page.click('#checks button[data-check="domain example.org"]');
+    await waitForDetail('domain example.org');
+    await page.waitForSelector('#records-section:not([hidden]) #records tbody tr', WAIT);
+    const [dmarc, dkim] = RECORD_CHANGES['domain example.org'].changes;
+    assert.deepEqual(await rows('#records'), [
+      ['2026-11-21 09:12', 'TXT _dmarc.example.org', dmarc.old, dmarc.new],
+      ['2026-11-19 16:05', 'TXT s1._domainkey.example.org', 'absent',
+        `${dkim.new.slice(0, 40)}…${dkim.new.slice(-16)}`],
+    ]);
+    // A shortened key keeps its whole text in the title; a short value needs none.
+    const titles = await page.$$eval('#records td.value', (tds) => tds.map((td) => td.title));
+    assert.deepEqual(titles, ['', '', '', dkim.new]);
+    assert.equal(await page.isVisible('#records-empty'), false);
+    // Server text stays text (the new DMARC record carries markup).
+    assert.equal(await page.evaluate(() => document.images.length), 0);
+    assert.ok(api.requests.includes('/api/v1/checks/domain%20example.org/record-changes?limit=50'));
+    await page.screenshot({ path: SCREENSHOT.replace(/(\.png)?$/, '-records.png'), fullPage: true });
+  });
+
+  it('says so when a domain check has no record changes, and shows no table for others', async () => {
+    await page.click('#checks button[data-check="domain example.net"]');
+    await waitForDetail('domain example.net');
+    await page.waitForSelector('#records-empty:not([hidden])', WAIT);
+    assert.equal(await page.textContent('#records-empty'), 'No record changes seen yet.');
+    assert.equal(await page.locator('#records tbody tr').count(), 0);
+    assert.equal(await page.isVisible('#records-section'), true);
+    await page.click('#checks button[data-check="pop3s"]');
+    await waitForDetail('pop3s');
+    assert.equal(await page.isVisible('#records-section'), false);
+    // Only domain checks are asked for their record changes.
+    const asked = api.requests.filter((r) => r.includes('/record-changes'))
+      .map((r) => decodeURIComponent(r.split('/')[4]));
+    assert.deepEqual([...new Set(asked)], ['domain example.org', 'domain example.net']);
   });
 
   it('lists the state changes, newest first', async () => {

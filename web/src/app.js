@@ -10,6 +10,12 @@ const RECENT_RESULTS = 30;
 const DAY_MS = 24 * 3600 * 1000;
 const CHART_HEIGHT = 170;
 const LATE_MS = 60 * 1000; // a check this much past its next_run is flagged
+const RECORD_CHANGES_LIMIT = 50;
+// Record values longer than VALUE_MAX (DKIM keys) show their start and end only; the
+// cell's title has them whole.
+const VALUE_MAX = 100;
+const VALUE_HEAD = 40;
+const VALUE_TAIL = 16;
 // Worst first, as core/state.hpp rolls states up (OK < UNKNOWN < WARNING < CRITICAL).
 const ORDER = ['CRITICAL', 'WARNING', 'UNKNOWN', 'PENDING', 'OK'];
 const COUNTED = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN', 'PENDING'];
@@ -133,6 +139,8 @@ const byName = new Intl.Collator('en', { numeric: true }).compare; // mx2 before
 const sortedChecks = () =>
   [...model.checks.checks].sort((a, b) => rank(a.state) - rank(b.state) || byName(a.name, b.name));
 const findCheck = (name) => model.checks?.checks.find((c) => c.name === name);
+// Checks that watch a domain's DNS records and keep their changes (check_mail_domain).
+const watchesRecords = (check) => check?.kind === 'check_mail_domain';
 // Uses no fractional seconds, the plainest ISO 8601 form.
 const isoSeconds = (ms) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 
@@ -186,12 +194,22 @@ async function loadDetail() {
   const check = findCheck(model.selected);
   const token = ++detailToken;
   renderDetailHead(check);
-  if (!check) return renderDetailData(null, []);
+  if (!watchesRecords(check)) $('records-section').hidden = true; // not another check's
+  if (!check) {
+    renderRecordChanges(null, null);
+    return renderDetailData(null, []);
+  }
   const since = isoSeconds(serverNow() - DAY_MS);
-  const data = await getJSON(`api/v1/checks/${encodeURIComponent(check.name)}/results` +
-    `?since=${encodeURIComponent(since)}&limit=${RESULTS_LIMIT}`);
+  const path = `api/v1/checks/${encodeURIComponent(check.name)}`;
+  const [data, records] = await Promise.all([
+    getJSON(`${path}/results?since=${encodeURIComponent(since)}&limit=${RESULTS_LIMIT}`),
+    // Its own failure (an unreadable state file) is shown in its table, not as the API's.
+    watchesRecords(check)
+      ? getJSON(`${path}/record-changes?limit=${RECORD_CHANGES_LIMIT}`).catch((error) => ({ error }))
+      : null]);
   if (token !== detailToken) return; // another check was selected meanwhile
   renderDetailData(check, Array.isArray(data?.results) ? data.results : []);
+  renderRecordChanges(check, records);
 }
 
 function select(name, reveal = false) {
@@ -375,6 +393,38 @@ function renderDetailData(check, results) {
     h('td', { class: 'summary', title: r.summary ?? null }, r.summary ?? '')));
   $('results').tBodies[0].replaceChildren(...recent);
   $('results-empty').hidden = recent.length > 0;
+}
+
+// What changed in the DNS records of a domain check, newest first; hidden for other checks.
+function renderRecordChanges(check, answer) {
+  const section = $('records-section');
+  section.hidden = !watchesRecords(check);
+  if (section.hidden) return;
+  const now = serverNow();
+  const changes = Array.isArray(answer?.changes) ? answer.changes : [];
+  const rows = changes.map((ch) => {
+    const t = time(ch.time);
+    return h('tr', {},
+      h('td', { class: 'num', title: Number.isFinite(t) ? `${dateTime(t)}, ${span(now - t)} ago` : null },
+        when(t, now)),
+      h('td', { class: 'record' }, ch.record ?? ''),
+      recordValue(ch.old), recordValue(ch.new));
+  });
+  $('records').tBodies[0].replaceChildren(...rows);
+  const empty = $('records-empty');
+  empty.hidden = rows.length > 0;
+  empty.textContent = answer?.error ? `Record changes unavailable (${answer.error.message}).`
+    : 'No record changes seen yet.';
+}
+
+// A record's value in a cell: null is a record that was absent. A long one keeps its start
+// and its end, where two DKIM keys differ (their starts are the same key header).
+function recordValue(value) {
+  if (value == null) return h('td', { class: 'value absent' }, 'absent');
+  const text = String(value);
+  const long = text.length > VALUE_MAX;
+  return h('td', { class: 'value', title: long ? text : null },
+    long ? `${text.slice(0, VALUE_HEAD)}…${text.slice(-VALUE_TAIL)}` : text);
 }
 
 // The time the charts show: the last 24 h, or less when the check's history is shorter

@@ -218,6 +218,7 @@ DNSLAB_TRUST_ANCHOR_FILE=$DIR/unbound/trust-anchor.ds
 DNSLAB_CA_FILE=$CERTS/ca.pem
 DNSLAB_DANE_CA_FILE=$CERTS/dane-ca.pem
 DNSLAB_PARENT_ZONE=$PARENT
+DNSLAB_PUBLIC_SUFFIX_FILE=$DIR/public_suffix_list.dat
 DNSLAB_ROLLOVER_CHAIN_FILE=$CERTS/mx-dane-rollover.chain.pem
 DNSLAB_ROLLOVER_KEY_FILE=$CERTS/mx-dane-rollover.key
 DNSLAB_ROLLOVER_NEXT_CHAIN_FILE=$CERTS/next-mx-dane-rollover.chain.pem

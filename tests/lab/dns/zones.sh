@@ -8,6 +8,13 @@
 # valid from an hour ago for SIG_DAYS days, except where a case wants them expired.
 
 KEYS=$DIR/keys
+# The cases of check_mail_domain and check_dnsbl, each a function printing parent-zone names.
+# shellcheck source=zones_spf.sh
+. "$HERE/dns/zones_spf.sh"
+# shellcheck source=zones_dmarc_dkim.sh
+. "$HERE/dns/zones_dmarc_dkim.sh"
+# shellcheck source=zones_dnsbl.sh
+. "$HERE/dns/zones_dnsbl.sh"
 SIG_DAYS=3
 
 # Print the key's file base name (without .key/.private), making the key if it is missing.
@@ -149,6 +156,9 @@ parent_zone() {
     printf '%s. MX %d mx%d.%s.\nmx%d.%s. A %s\nmx%d.%s. A %s\n' "$z" $((i * 10)) "$i" "$z" \
       "$i" "$z" "$a" "$i" "$z" "$b"
   done
+  spf_names
+  dmarc_dkim_names
+  dnsbl_names
 }
 
 # The names the MX at ADDR_PKIX answers for (the SANs of its certificate).
