@@ -167,9 +167,7 @@ void add_result_samples(output::PrometheusText& out, const output::Labels& label
       // accumulated by Metrics::observe: a histogram and counters
     } else if (metric.name == "unsent") {
       out.sample("mailprobe_mail_queue_messages", labels, metric.value);
-    } else if (add_domain_sample(out, labels, metric)) {
-      // check_mail_domain's own families
-    } else {
+    } else if (!add_domain_sample(out, labels, metric)) {  // else check_mail_domain's own
       auto with_name = labels;
       with_name.emplace_back("name", metric.name);
       with_name.emplace_back("unit", metric.unit);

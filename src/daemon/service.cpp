@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 
 #include "daemon/api.hpp"
 #include "daemon/config.hpp"
@@ -24,12 +25,25 @@
 #include "net/tls_library.hpp"
 #include "plugins/option_parser.hpp"
 #include "plugins/plugins.hpp"
+#include "probes/mail_domain.hpp"
 
 namespace mailprobe::daemon {
 
 namespace asio = boost::asio;
 
 namespace {
+
+// Logs the changes of a check_mail_domain result when their number rose since `seen`.
+void log_record_changes(const CheckRuntime& check, double& seen) {
+  const auto* changes = probes::record_changes_of(check.last_result);
+  double count = changes != nullptr ? static_cast<double>(changes->children.size()) : 0;
+  if (count > seen && changes != nullptr) {
+    for (const auto& change : changes->children) {
+      log("record change: " + check.config.name + ": " + change.summary, Priority::notice);
+    }
+  }
+  seen = count;
+}
 
 // In-flight checks get this long to finish after SIGTERM.
 constexpr auto stop_bound = std::chrono::seconds(15);
@@ -70,9 +84,13 @@ int serve(const ServeOptions& options) {
   Notifier notifier(io.get_executor(), history->get());
   notifier.restore();
   notifier.configure(config);
-  scheduler.on_result([&metrics, &notifier](const CheckRuntime& check) {
+  // check_mail_domain: a record change is logged when a run first sees it, whatever the
+  // check's state (a domain already WARNING for another reason changes no state).
+  std::map<std::string, double> records_changed;
+  scheduler.on_result([&metrics, &notifier, &records_changed](const CheckRuntime& check) {
     metrics.observe(check);
     notifier.observe(check);
+    log_record_changes(check, records_changed[check.config.name]);
   });
   scheduler.on_hard_change([](const CheckRuntime& check, const Change& change) {
     log("HARD " + std::string(core::state_name(change.hard_from)) + " -> " +

@@ -2,9 +2,13 @@
 // DMARC, DKIM and null MX case; the lab's own Public Suffix List makes its zones
 // organizational domains. Each case's state and the line that says why.
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 
 #include "support/plugin_runner.hpp"
@@ -149,6 +153,28 @@ TEST(CheckMailDomain, BadOptionsAreOneLineUnknown) {
     EXPECT_EQ(run.exit_code, 3) << bad[0] << ": " << run.output;
     EXPECT_EQ(run.output.find('\n'), run.output.size() - 1) << run.output;
   }
+}
+
+// A resolver that takes the queries and never answers: every part is UNKNOWN at -t, and the
+// check ends then.
+TEST(CheckMailDomain, ASilentResolverIsUnknownAtTheTimeout) {
+  int quiet = socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(quiet, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(bind(quiet, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(getsockname(quiet, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  auto started = std::chrono::steady_clock::now();
+  auto run = run_plugin({"check_mail_domain", dnslab("DNSLAB_DOMAIN_SPF_GOOD"), "--resolver",
+                         "127.0.0.1@" + std::to_string(ntohs(address.sin_port)), "--trust-anchor",
+                         dnslab("DNSLAB_TRUST_ANCHOR_FILE"), "--dkim-selector", "s1", "-t", "1"});
+  auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  close(quiet);
+  EXPECT_EQ(run.exit_code, 3) << run.output;
+  EXPECT_TRUE(has(run, "timeout after 1.0 s resolving")) << run.output;
+  EXPECT_LT(seconds, 2.5) << run.output;  // -t 1, and room for a loaded machine
 }
 
 TEST(CheckMailDomain, AsASubcommand) {
