@@ -1,10 +1,10 @@
 #include "core/state.hpp"
 
-#include <algorithm>
 #include <array>
-#include <cctype>
 #include <string>
 #include <utility>
+
+#include "core/ascii.hpp"
 
 namespace mailprobe::core {
 
@@ -23,9 +23,7 @@ std::string_view state_name(State state) {
 }
 
 std::optional<State> parse_state(std::string_view text) {
-  std::string lower(text);
-  std::ranges::transform(lower, lower.begin(),
-                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  auto lower = ascii_lower(text);
   static constexpr std::array<std::pair<std::string_view, State>, 7> names{{
       {"ok", State::ok},
       {"warn", State::warning},

@@ -99,19 +99,6 @@ std::optional<std::string> watched_domain(const CheckConfig& check) {
   return check.call.servers.front();
 }
 
-std::string record_state_file(const std::vector<std::string>& args, const std::string& fallback) {
-  constexpr std::string_view option = "--state-file";
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string_view arg = args[i];
-    if (arg == option && i + 1 < args.size()) return args[i + 1];
-    if (arg.size() > option.size() && arg.substr(0, option.size()) == option &&
-        arg[option.size()] == '=') {
-      return std::string(arg.substr(option.size() + 1));
-    }
-  }
-  return fallback;
-}
-
 Api::Api(const Scheduler& scheduler, History* history, const Metrics& metrics,
          const Notifier& notifier, ProbeEndpoint& probe, std::string location,
          std::map<std::string, StaticFile> files, std::string records_database)

@@ -56,9 +56,6 @@ class Api {
 // The domain whose DNS records `check` watches (a check_mail_domain check: the domain in
 // A-labels, the key of its rows in the state file), nullopt for any other check.
 std::optional<std::string> watched_domain(const CheckConfig& check);
-// The file a check_mail_domain check keeps its records in: its --state-file argument, else
-// `fallback`.
-std::string record_state_file(const std::vector<std::string>& args, const std::string& fallback);
 
 // "2026-11-22T12:00:00.123Z"
 std::string iso8601(WallClock::time_point when);

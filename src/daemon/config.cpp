@@ -16,6 +16,19 @@
 
 namespace mailprobe::daemon {
 
+std::string record_state_file(const std::vector<std::string>& args, const std::string& fallback) {
+  constexpr std::string_view option = "--state-file";
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string_view arg = args[i];
+    if (arg == option && i + 1 < args.size()) return args[i + 1];
+    if (arg.size() > option.size() && arg.substr(0, option.size()) == option &&
+        arg[option.size()] == '=') {
+      return std::string(arg.substr(option.size() + 1));
+    }
+  }
+  return fallback;
+}
+
 namespace {
 
 bool valid_label_name(const std::string& name) {
@@ -51,10 +64,7 @@ struct Defaults {
 // daemon always, keeping the values in the history database unless the check names a file.
 void keep_records_in(const std::string& plugin, std::vector<std::string>& args,
                      const std::string& database) {
-  if (plugin != "check_mail_domain") return;
-  for (const auto& arg : args) {
-    if (arg == "--state-file" || arg.rfind("--state-file=", 0) == 0) return;
-  }
+  if (plugin != "check_mail_domain" || !record_state_file(args, "").empty()) return;
   args.emplace_back("--state-file");
   args.push_back(database);
 }

@@ -78,4 +78,9 @@ std::vector<std::string> module_arguments(const ModuleConfig& module, const std:
 // Reads and validates `path`. A failure's message is "FILE:LINE: KEY: what is wrong".
 core::Outcome<Config> load_config(const std::string& path);
 
+// The file a check_mail_domain check keeps its records in: its --state-file argument
+// ("--state-file F" or "--state-file=F"), else `fallback`. Loading adds the history
+// database as one to every check that names none.
+std::string record_state_file(const std::vector<std::string>& args, const std::string& fallback);
+
 }  // namespace mailprobe::daemon

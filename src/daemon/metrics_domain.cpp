@@ -12,8 +12,10 @@ void declare_domain_families(output::PrometheusText& out) {
              "over 10 is a permerror)");
   out.family("mailprobe_spf_void_lookups", "gauge",
              "check_mail_domain: SPF lookups that found nothing (over 2 is a permerror)");
-  out.family("mailprobe_dkim_key_bits", "gauge",
-             "check_mail_domain: size of the DKIM key at a selector (0: revoked or unusable)");
+  // Prometheus' base unit: bytes (promtool rejects a _bits name). A 2048-bit RSA key is 256.
+  out.family("mailprobe_dkim_key_size_bytes", "gauge",
+             "check_mail_domain: size of the DKIM key at a selector in bytes (RSA 2048 bits: "
+             "256; Ed25519: 32; 0: revoked or unusable)");
   out.family("mailprobe_dmarc_policy", "gauge",
              "check_mail_domain: the DMARC policy receivers apply to the domain: 0 none, "
              "1 quarantine, 2 reject, -1 no DMARC at all");
@@ -32,7 +34,7 @@ bool add_domain_sample(output::PrometheusText& out, const output::Labels& labels
   } else if (name.rfind(dkim_prefix, 0) == 0 && name.size() > dkim_prefix.size()) {
     auto with_selector = labels;
     with_selector.emplace_back("selector", name.substr(dkim_prefix.size()));
-    out.sample("mailprobe_dkim_key_bits", with_selector, metric.value);
+    out.sample("mailprobe_dkim_key_size_bytes", with_selector, metric.value / 8);
   } else if (name == "dnssec_secure") {
     out.sample("mailprobe_domain_dnssec_secure", labels, metric.value);
   } else if (name == "records_changed") {

@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <random>
 
+#include "core/ascii.hpp"
 #include "daemon/log.hpp"
 #include "net/resolve.hpp"
 #include "net/spawn.hpp"
@@ -21,12 +22,6 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // A peer's answer serves every check evaluated within this time: a failing server makes
 // many checks fail at once, and each would otherwise ask every peer.
 constexpr auto peer_cache_time = std::chrono::seconds(5);
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
 
 }  // namespace
 
@@ -250,7 +245,7 @@ std::set<std::string> checked_hosts(const Config& config) {
   std::set<std::string> hosts;
   for (const auto& check : config.checks) {
     for (const auto& server : check.call.servers)
-      hosts.insert(lower(server));
+      hosts.insert(core::ascii_lower(server));
   }
   return hosts;
 }
@@ -258,7 +253,7 @@ std::set<std::string> checked_hosts(const Config& config) {
 asio::awaitable<std::optional<std::string>> relay_warning(Config config) {
   if (!config.notifications.email) co_return std::nullopt;
   const auto& email = *config.notifications.email;
-  auto relay = lower(email.submission.server.host);
+  auto relay = core::ascii_lower(email.submission.server.host);
   auto hosts = checked_hosts(config);
   std::string relay_text = email.relay;
   auto warning = [&](const std::string& host) {

@@ -1,5 +1,6 @@
 #include "daemon/service.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -25,7 +26,8 @@
 #include "net/tls_library.hpp"
 #include "plugins/option_parser.hpp"
 #include "plugins/plugins.hpp"
-#include "probes/mail_domain.hpp"
+#include "probes/record_watch.hpp"
+#include "protocol/txt_fields.hpp"
 
 namespace mailprobe::daemon {
 
@@ -33,16 +35,27 @@ namespace asio = boost::asio;
 
 namespace {
 
-// Logs the changes of a check_mail_domain result when their number rose since `seen`.
-void log_record_changes(const CheckRuntime& check, double& seen) {
-  const auto* changes = probes::record_changes_of(check.last_result);
-  double count = changes != nullptr ? static_cast<double>(changes->children.size()) : 0;
-  if (count > seen && changes != nullptr) {
-    for (const auto& change : changes->children) {
-      log("record change: " + check.config.name + ": " + change.summary, Priority::notice);
-    }
+// Logs the record changes of a check_mail_domain check that its last run recorded, read
+// back from the file the check keeps them in; `seen_ms` is the newest change logged so far.
+void log_record_changes(const CheckRuntime& check, const std::string& database,
+                        std::int64_t& seen_ms) {
+  auto domain = watched_domain(check.config);
+  if (!domain) return;
+  auto changes =
+      probes::record_changes(record_state_file(check.config.args, database), *domain, 50);
+  if (!changes) return;  // the check itself says UNKNOWN for a file it cannot use
+  auto newest = seen_ms;
+  for (auto it = changes->rbegin(); it != changes->rend(); ++it) {  // oldest first
+    if (it->changed_ms <= seen_ms) continue;
+    auto quote = [](const std::string& value) {
+      return value.empty() ? std::string("(none)") : protocol::quoted(value, 200);
+    };
+    log("record change: " + check.config.name + ": " + it->key + " was " + quote(it->old_value) +
+            ", now " + quote(it->new_value),
+        Priority::notice);
+    newest = std::max(newest, it->changed_ms);
   }
-  seen = count;
+  seen_ms = newest;
 }
 
 // In-flight checks get this long to finish after SIGTERM.
@@ -85,12 +98,17 @@ int serve(const ServeOptions& options) {
   notifier.restore();
   notifier.configure(config);
   // check_mail_domain: a record change is logged when a run first sees it, whatever the
-  // check's state (a domain already WARNING for another reason changes no state).
-  std::map<std::string, double> records_changed;
-  scheduler.on_result([&metrics, &notifier, &records_changed](const CheckRuntime& check) {
+  // check's state (a domain already WARNING for another reason changes no state). Changes
+  // from before this start were logged by the daemon that saw them.
+  auto started_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+  std::map<std::string, std::int64_t> records_seen;
+  scheduler.on_result([&](const CheckRuntime& check) {
     metrics.observe(check);
     notifier.observe(check);
-    log_record_changes(check, records_changed[check.config.name]);
+    auto seen = records_seen.try_emplace(check.config.name, started_ms).first;
+    log_record_changes(check, database, seen->second);
   });
   scheduler.on_hard_change([](const CheckRuntime& check, const Change& change) {
     log("HARD " + std::string(core::state_name(change.hard_from)) + " -> " +

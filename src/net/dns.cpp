@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 
+#include "core/ascii.hpp"
 #include "core/format.hpp"
 #include "net/dns_library.hpp"
 #include "net/spawn.hpp"
@@ -29,12 +30,6 @@ constexpr int rcode_nxdomain = 3;
 
 core::Failure config_failure(std::string message) {
   return {"dns", core::FailureKind::config, std::move(message)};
-}
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
 }
 
 std::string without_dot(std::string name) {
@@ -119,7 +114,7 @@ DnsAnswer answer_of(const ub_result& result, std::string name, std::uint16_t typ
                   : result.havedata ? DnsAnswer::Status::data
                                     : DnsAnswer::Status::nodata;
   if (result.canonname != nullptr) {
-    auto canonical = lower(without_dot(result.canonname));
+    auto canonical = core::ascii_lower(without_dot(result.canonname));
     if (canonical != answer.name) answer.canonical_name = canonical;
   }
   // The header's second flag byte: QR, opcode, AA, TC, RD (RFC 1035 section 4.1.1).
@@ -300,7 +295,7 @@ core::Outcome<std::string> domain_name_to_ascii(std::string_view name) {
   bool plain =
       std::all_of(name.begin(), name.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
   if (plain) {
-    ascii = lower(std::string(name));
+    ascii = core::ascii_lower(std::string(name));
   } else {
     std::string error;
     const auto* idn = idn2_library(error);
@@ -309,7 +304,7 @@ core::Outcome<std::string> domain_name_to_ascii(std::string_view name) {
     std::string input(name);
     int rc = idn->to_ascii_8z(input.c_str(), &converted, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
     if (rc != IDN2_OK || converted == nullptr) return bad(idn->strerror(rc));
-    ascii = lower(converted);
+    ascii = core::ascii_lower(converted);
     idn->free(converted);
   }
   ascii = without_dot(std::move(ascii));

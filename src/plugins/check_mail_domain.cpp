@@ -48,7 +48,6 @@ PluginPlan check_mail_domain(const std::string& name, int argc, const char* cons
             "ADDR[@PORT] of the resolver to ask (default: those of /etc/resolv.conf)");
   app.value("--trust-anchor", domain.dns.trust_anchor_file,
             "DNSSEC trust anchor file (default: /usr/share/dns/root.key)");
-  app.counter("-v,--verbose", options.verbose, "More detail (accepted for compatibility)");
   app.value("--output-format", options.output_format, "nagios (default) or json");
   if (auto done = parse_plugin_options(app, argc, argv, service)) return *done;
 

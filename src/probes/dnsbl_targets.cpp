@@ -15,6 +15,7 @@
 
 #include "net/spawn.hpp"
 #include "probes/dnsbl_parts.hpp"
+#include "probes/spf_parts.hpp"
 #include "protocol/dns_records.hpp"
 #include "protocol/txt_fields.hpp"
 
@@ -28,7 +29,6 @@ using Status = net::DnsAnswer::Status;
 // looked up for one "mx" term.
 constexpr int max_spf_lookups = 10;
 constexpr std::size_t max_spf_mx_names = 10;
-constexpr std::string_view qualifiers = "+-~?";
 
 // "192.0.2.1" for "192.0.2.1", "2001:db8::1" for "2001:DB8:0::1"; nullopt for no address.
 std::optional<std::string> canonical_address(const std::string& text, int family) {
@@ -177,48 +177,27 @@ class Collector {
   }
 
   // --spf-ip: the single addresses the domain's SPF record (RFC 7208) authorizes with pass,
-  // through include, a, mx and redirect, within the record's own lookup limit.
+  // through include, a, mx and redirect, within the record's own lookup limit. The record is
+  // found and parsed as check_mail_domain's SPF part does (probes/spf_parts.hpp).
   boost::asio::awaitable<void> spf(const std::string& domain) {
     if (lookups_ > max_spf_lookups) co_return;
     auto origin = "SPF of " + domain;
-    std::vector<Question> questions{{domain, net::dns_type::txt}};
-    auto answers = co_await ask_all(questions, query_, transcript_);
-    const auto& answer = answers.front();
-    if (!answer) {
-      set_.notes.push_back(origin + ": " + answer.failure().message);
+    auto query = recorded_query();
+    bool secure = true;  // DNSSEC is check_mail_domain's to judge, not the blocklists'
+    auto fetched = co_await spf::fetch_record(query, domain, secure);
+    if (fetched.kind != spf::Fetched::Kind::record) {
+      set_.notes.push_back(origin + ": " + fetched.problem);
       co_return;
     }
-    std::vector<std::string> records;
-    for (const auto& rdata : answer->records) {
-      auto txt = protocol::parse_txt_rdata(rdata);
-      if (!txt) continue;
-      std::string lower(txt->substr(0, 7));
-      std::transform(lower.begin(), lower.end(), lower.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      // RFC 7208 section 4.5: "v=spf1" followed by a space or the end.
-      if (lower == "v=spf1" || lower == "v=spf1 ") records.push_back(*txt);
-    }
-    if (records.size() != 1) {
-      set_.notes.push_back(origin + ": " +
-                           (records.empty() ? "no SPF record"
-                                            : "more than one SPF record (RFC 7208 section 4.5: "
-                                              "a permanent error)"));
-      co_return;
-    }
-    std::string redirect;
-    bool has_all = false;
-    std::string_view rest(records.front());
-    rest.remove_prefix(6);
-    while (!rest.empty()) {
-      auto start = rest.find_first_not_of(' ');
-      if (start == std::string_view::npos) break;
-      rest.remove_prefix(start);
-      auto term = rest.substr(0, rest.find(' '));
-      rest.remove_prefix(term.size());
+    for (const auto& term : fetched.record.terms) {
       if (lookups_ > max_spf_lookups) break;
-      co_await spf_term(domain, std::string(term), redirect, has_all);
+      co_await spf_term(domain, term);
     }
-    if (!redirect.empty() && !has_all && count_lookup(origin)) co_await spf(redirect);
+    // Section 6.1: redirect applies only when no "all" matched, i.e. there is none.
+    const auto* redirect = fetched.record.redirect();
+    if (redirect != nullptr && !fetched.record.has_all() && count_lookup(origin)) {
+      if (auto target = plain_target(*redirect, domain)) co_await spf(*target);
+    }
   }
 
   TargetSet finish() {
@@ -239,54 +218,54 @@ class Collector {
     return false;
   }
 
-  boost::asio::awaitable<void> spf_term(const std::string& domain, std::string term,
-                                        std::string& redirect, bool& has_all) {
-    auto origin = "SPF of " + domain;
-    char qualifier = '+';
-    if (!term.empty() &&
-        std::string_view(qualifiers).find(term.front()) != std::string_view::npos) {
-      qualifier = term.front();
-      term.erase(0, 1);
+  // The queries of the SPF walk, in the transcript as ask_all's are.
+  net::DnsQuery recorded_query() {
+    if (transcript_ == nullptr) return query_;
+    return [this](std::string name, std::uint16_t type) -> boost::asio::awaitable<Answer> {
+      auto answer = co_await query_(name, type);
+      transcript_->push_back(answer_text(Question{name, type}, answer));
+      co_return answer;
+    };
+  }
+
+  // The name a term points at; nullopt (with a note) when a macro needs the sender.
+  std::optional<std::string> plain_target(const protocol::SpfTerm& term,
+                                          const std::string& domain) {
+    if (spf::depends_on_sender(term.domain_spec)) {
+      set_.notes.push_back("SPF of " + domain + ": " + term.text + " uses a macro, not followed");
+      return std::nullopt;
     }
-    auto colon = term.find_first_of(":=/");
-    std::string name = term.substr(0, colon);
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    std::string value = colon == std::string::npos ? std::string() : term.substr(colon + 1);
-    bool separator_colon = colon != std::string::npos && term[colon] == ':';
-    if (name == "all") has_all = true;
-    if (name == "redirect" && colon != std::string::npos && term[colon] == '=') redirect = value;
-    bool looks_up =
-        name == "a" || name == "mx" || name == "include" || name == "ptr" || name == "exists";
-    if (looks_up && !count_lookup(origin)) co_return;
+    return spf::target_of(term, domain, {});
+  }
+
+  // By value: a coroutine's reference parameters would outlive their temporaries.
+  boost::asio::awaitable<void> spf_term(std::string domain, protocol::SpfTerm term) {
+    using Kind = protocol::SpfTermKind;
+    auto origin = "SPF of " + domain;
+    if (term.kind == Kind::redirect) co_return;  // followed after the terms
+    if (term.counts_lookup() && !count_lookup(origin)) co_return;
     // Only what passes is a sending address ("-ip4:" says the opposite).
-    if (qualifier != '+' && name != "include") co_return;
-    if (name == "ip4" || name == "ip6") {
-      auto slash = value.find('/');
-      auto address = value.substr(0, slash);
-      auto length = slash == std::string::npos ? std::string() : value.substr(slash + 1);
-      std::string host_length = name == "ip4" ? std::string("32") : std::string("128");
-      if (length.empty() || length == host_length) {
-        add_address(address, origin);
+    if (term.qualifier != protocol::SpfQualifier::pass) co_return;
+    if (term.kind == Kind::ip4 || term.kind == Kind::ip6) {
+      bool single = term.kind == Kind::ip4 ? term.cidr4 == 32 : term.cidr6 == 128;
+      if (single) {
+        add_address(protocol::spf_address_text(term.network), origin);
       } else {
-        set_.notes.push_back(origin + ": " + name + ":" + value + " is a range, not checked");
+        set_.notes.push_back(origin + ": " + term.text + " is a range, not checked");
       }
       co_return;
     }
-    if (name != "a" && name != "mx" && name != "include") co_return;
+    if (term.kind != Kind::a && term.kind != Kind::mx && term.kind != Kind::include) co_return;
     // a:domain/24 and mx/24: the CIDR length applies to the addresses, not the name.
-    std::string target = separator_colon ? value.substr(0, value.find('/')) : domain;
-    if (target.find('%') != std::string::npos) {
-      set_.notes.push_back(origin + ": " + term + " uses a macro, not followed");
-      co_return;
-    }
-    if (name == "include") {
-      if (qualifier == '+') co_await spf(target);
-    } else if (name == "a") {
-      std::vector<std::string> hosts{target};  // no braced list in co_await: GCC 12
+    auto target = plain_target(term, domain);
+    if (!target) co_return;
+    if (term.kind == Kind::include) {
+      co_await spf(*target);
+    } else if (term.kind == Kind::a) {
+      std::vector<std::string> hosts{*target};  // no braced list in co_await: GCC 12
       co_await names(std::move(hosts), std::string("SPF a "), false);
     } else {
-      co_await spf_mx(target);
+      co_await spf_mx(*target);
     }
   }
 

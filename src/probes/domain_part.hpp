@@ -2,6 +2,7 @@
 // One part of check_mail_domain (SPF, DMARC, a DKIM selector, BIMI, null MX): what it
 // found, as the check shows it and as the change detection and the daemon keep it.
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,18 @@ struct WatchedRecord {
   std::string key;
   std::string value;
 };
+
+// The watched value of a record set: sorted (the order a server serves them in is no
+// change), joined by " | ".
+inline std::string joined_records(std::vector<std::string> texts) {
+  std::ranges::sort(texts);
+  std::string joined;
+  for (const auto& text : texts) {
+    if (!joined.empty()) joined += " | ";
+    joined += text;
+  }
+  return joined;
+}
 
 struct DomainPart {
   // The part's state, its summary ("SPF: 7 of 10 DNS lookups") and its details as children

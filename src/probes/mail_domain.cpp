@@ -21,9 +21,6 @@ using core::State;
 using core::Subcheck;
 using Status = net::DnsAnswer::Status;
 
-// "3 record changes within 1d": how record_changes_of knows the subcheck.
-constexpr const char* changes_within = " within ";
-
 // The MX records: watched for change like the others, and a null MX (RFC 7505) decides what
 // the SPF record should say.
 boost::asio::awaitable<DomainPart> look_up_mx(net::DnsQuery query, std::string domain,
@@ -53,11 +50,7 @@ boost::asio::awaitable<DomainPart> look_up_mx(net::DnsQuery query, std::string d
     values.push_back(std::to_string(mx->preference) + " " +
                      (mx->exchange.empty() ? std::string(".") : mx->exchange));
   }
-  std::sort(values.begin(), values.end());
-  std::string joined;
-  for (const auto& value : values)
-    joined += (joined.empty() ? "" : " | ") + value;
-  part.records.push_back({"MX " + domain, joined});
+  part.records.push_back({"MX " + domain, joined_records(values)});
   if (null_mx) {
     part.subcheck = {State::ok, "MX: null MX, the domain accepts no mail (RFC 7505)", {}};
   } else if (values.empty()) {
@@ -120,7 +113,7 @@ void judge_changes(const MailDomainOptions& options, const std::vector<WatchedRe
   if (watched->recent.empty()) return;
   Subcheck changes{State::warning,
                    std::to_string(watched->recent.size()) + " record change" +
-                       (watched->recent.size() == 1 ? "" : "s") + changes_within +
+                       (watched->recent.size() == 1 ? "" : "s") + " within " +
                        core::format_duration(options.changed_warn),
                    {}};
   for (const auto& change : watched->recent) {
@@ -137,19 +130,6 @@ void judge_changes(const MailDomainOptions& options, const std::vector<WatchedRe
 }
 
 }  // namespace
-
-const core::Subcheck* record_changes_of(const core::ProbeResult& result) {
-  for (const auto& subcheck : result.subchecks) {
-    const auto& summary = subcheck.summary;
-    auto digits = summary.find_first_not_of("0123456789");
-    if (digits == 0 || digits == std::string::npos) continue;
-    if (summary.compare(digits, 14, " record change") == 0 &&
-        summary.find(changes_within, digits) != std::string::npos) {
-      return &subcheck;
-    }
-  }
-  return nullptr;
-}
 
 boost::asio::awaitable<core::ProbeResult> probe_mail_domain(MailDomainOptions options,
                                                             core::Deadline deadline) {

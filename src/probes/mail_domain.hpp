@@ -33,9 +33,4 @@ struct MailDomainOptions {
 boost::asio::awaitable<core::ProbeResult> probe_mail_domain(MailDomainOptions options,
                                                             core::Deadline deadline);
 
-// The subcheck of a result that lists the records changed within --changed-warn (one child
-// per change: "TXT _dmarc.example.org changed 2h ago: was '...', now '...'"), or nullptr.
-// The daemon logs those lines when their number rises.
-const core::Subcheck* record_changes_of(const core::ProbeResult& result);
-
 }  // namespace mailprobe::probes

@@ -1,13 +1,9 @@
 #include "probes/mx.hpp"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "core/format.hpp"
-#include "net/spawn.hpp"
+#include "net/parallel.hpp"
 #include "probes/mx_parts.hpp"
 
 namespace mailprobe::probes {
@@ -24,30 +20,23 @@ boost::asio::awaitable<std::vector<Session>> talk_to_all(const std::vector<Targe
                                                          const MxOptions& options,
                                                          core::Deadline deadline,
                                                          std::vector<std::string>* transcript) {
-  auto executor = co_await boost::asio::this_coro::executor;
-  std::vector<Session> sessions(targets.size());
-  std::size_t left = targets.size();
-  boost::asio::steady_timer all_done(executor, boost::asio::steady_timer::time_point::max());
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    boost::asio::co_spawn(
-        executor,
-        [&, i]() -> boost::asio::awaitable<void> {
-          // One transcript would interleave the sessions: only a lone one is recorded.
-          sessions[i] = co_await mx::talk_to(targets[i].first, targets[i].second, options, deadline,
-                                             targets.size() == 1 ? transcript : nullptr);
-        },
-        [&, i](const std::exception_ptr& error) {
-          if (error) {  // a fault of ours: said, never silent
-            sessions[i].host = targets[i].first;
-            sessions[i].address = targets[i].second;
-            sessions[i].failure =
-                core::Failure{"mx", core::FailureKind::internal, net::describe(error)};
-          }
-          if (--left == 0) all_done.cancel();
-        });
+  std::vector<net::Task<Session>> tasks;
+  tasks.reserve(targets.size());
+  for (const auto& target : targets) {
+    tasks.emplace_back([&, target]() -> boost::asio::awaitable<Session> {
+      // One transcript would interleave the sessions: only a lone one is recorded.
+      co_return co_await mx::talk_to(target.first, target.second, options, deadline,
+                                     targets.size() == 1 ? transcript : nullptr);
+    });
   }
-  if (left > 0) co_await all_done.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-  co_return sessions;
+  co_return co_await net::run_all<Session>(
+      std::move(tasks), [&](std::size_t i, const std::string& why) {
+        Session failed;  // a fault of ours: said, never silent
+        failed.host = targets[i].first;
+        failed.address = targets[i].second;
+        failed.failure = core::Failure{"mx", core::FailureKind::internal, why};
+        return failed;
+      });
 }
 
 }  // namespace

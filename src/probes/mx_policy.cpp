@@ -5,6 +5,7 @@
 
 #include "core/format.hpp"
 #include "probes/mx_parts.hpp"
+#include "probes/txt_lookup.hpp"
 #include "protocol/dns_records.hpp"
 #include "protocol/http_client.hpp"
 #include "protocol/tls_rpt.hpp"
@@ -15,20 +16,18 @@ namespace {
 
 namespace http = boost::beast::http;
 
-// The TXT records at `name` joined per record, or why they cannot be had; none is {}.
+// The TXT records at `name` joined per record (probes/txt_lookup.hpp), or why they cannot
+// be had; none is {}.
 boost::asio::awaitable<core::Outcome<std::vector<std::string>>> txt_records(
     net::DnsResolver& dns, const std::string& name, core::Deadline deadline) {
-  auto answer = co_await dns.query(name, net::dns_type::txt, deadline);
-  if (!answer) co_return answer.failure();
-  if (answer->security == net::DnsSecurity::bogus) {
+  auto query = net::query_under(dns, deadline);
+  auto set = co_await lookup_txt(query, name);
+  if (set.failure) co_return *set.failure;
+  if (set.security == net::DnsSecurity::bogus) {
     co_return core::Failure{"dns", core::FailureKind::protocol,
-                            "TXT " + name + " is bogus (" + answer->why_bogus + ")"};
+                            "TXT " + name + " is bogus (" + set.why_bogus + ")"};
   }
-  std::vector<std::string> texts;
-  for (const auto& rdata : answer->records) {
-    if (auto text = protocol::parse_txt_rdata(rdata)) texts.push_back(std::move(*text));
-  }
-  co_return texts;
+  co_return std::move(set.texts);
 }
 
 // An address of `host` from our own resolver: the policy host is looked up like the MX.

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "probes/spf_parts.hpp"
 #include "protocol/txt_fields.hpp"
 
 namespace mailprobe::probes {
@@ -78,9 +79,7 @@ bool is_reject_all(std::string_view record) {
 }
 
 boost::asio::awaitable<DomainPart> check_spf(net::DnsQuery query, SpfCheckOptions options) {
-  if (!options.domain.empty() && options.domain.back() == '.') options.domain.pop_back();
-  std::transform(options.domain.begin(), options.domain.end(), options.domain.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  options.domain = spf::normal_domain(std::move(options.domain));
   DomainPart part;
   auto walk = co_await walk_spf(query, options.domain);
   part.records = walk.watched;

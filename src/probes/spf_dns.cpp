@@ -110,12 +110,7 @@ boost::asio::awaitable<Fetched> fetch_record(const net::DnsQuery& query, const s
 }
 
 WatchedRecord watched_record(const Fetched& fetched) {
-  auto texts = fetched.texts;
-  std::sort(texts.begin(), texts.end());
-  std::string value;
-  for (const auto& text : texts)
-    value += (value.empty() ? "" : " | ") + text;
-  return WatchedRecord{"TXT " + fetched.domain, std::move(value)};
+  return WatchedRecord{"TXT " + fetched.domain, joined_records(fetched.texts)};
 }
 
 bool depends_on_sender(const std::string& macro_string) {

@@ -354,9 +354,7 @@ boost::asio::awaitable<SpfEvaluation> evaluate_spf(net::DnsQuery query, std::str
   SpfEvaluation evaluation;
   evaluation.ip = ip;
   auto& domain = options.domain;
-  if (!domain.empty() && domain.back() == '.') domain.pop_back();
-  std::transform(domain.begin(), domain.end(), domain.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  domain = spf::normal_domain(std::move(domain));
   auto address = protocol::parse_spf_address(ip);
   if (!address) {
     evaluation.reason = quoted(ip) + " is not an IPv4 or IPv6 address";

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/ascii.hpp"
 #include "core/outcome.hpp"
 #include "net/dns.hpp"
 #include "probes/domain_part.hpp"
@@ -25,6 +26,12 @@ struct Lookup {
   std::string void_text;             // "NXDOMAIN", "no A records"
   core::Failure failure{"spf", core::FailureKind::resolve, ""};
 };
+
+// A domain as given (options, --spf-ip evaluation): lower case, without a trailing dot.
+inline std::string normal_domain(std::string domain) {
+  if (!domain.empty() && domain.back() == '.') domain.pop_back();
+  return core::ascii_lower(domain);
+}
 
 // Asks `name` `type`; clears `all_secure` when the answer is not DNSSEC-secure.
 boost::asio::awaitable<Lookup> look_up(const net::DnsQuery& query, const std::string& name,

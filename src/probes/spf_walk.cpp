@@ -276,9 +276,7 @@ boost::asio::awaitable<void> Walker::walk_mx(SpfNode& node, const std::string& n
 
 boost::asio::awaitable<SpfWalk> walk_spf(net::DnsQuery query, std::string domain) {
   SpfWalk walk;
-  if (!domain.empty() && domain.back() == '.') domain.pop_back();
-  std::transform(domain.begin(), domain.end(), domain.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  domain = spf::normal_domain(std::move(domain));
   walk.domain = domain;
   walk.root.term = domain;
   if (!protocol::is_spf_domain(domain)) {

@@ -25,14 +25,4 @@ boost::asio::awaitable<TxtSet> lookup_txt(const net::DnsQuery& query, std::strin
   co_return set;
 }
 
-std::string joined_records(std::vector<std::string> texts) {
-  std::ranges::sort(texts);
-  std::string joined;
-  for (const auto& text : texts) {
-    if (!joined.empty()) joined += " | ";
-    joined += text;
-  }
-  return joined;
-}
-
 }  // namespace mailprobe::probes

@@ -26,7 +26,4 @@ struct TxtSet {
 // Never fails: a failed lookup is in TxtSet::failure.
 boost::asio::awaitable<TxtSet> lookup_txt(const net::DnsQuery& query, std::string name);
 
-// The watched value of several records: sorted, joined by " | " (domain_part.hpp).
-std::string joined_records(std::vector<std::string> texts);
-
 }  // namespace mailprobe::probes

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <optional>
 
+#include "core/ascii.hpp"
 #include "protocol/tag_list.hpp"
 #include "protocol/txt_fields.hpp"
 
@@ -13,25 +14,11 @@ namespace mailprobe::protocol {
 
 namespace {
 
+using core::is_wsp;
+using core::skip_wsp;
+
 core::Failure failure(std::string message) {
   return core::Failure{"bimi", core::FailureKind::protocol, std::move(message)};
-}
-
-bool is_wsp(char c) {
-  return c == ' ' || c == '\t';
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::ranges::transform(out, out.begin(),
-                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view skip_wsp(std::string_view text) {
-  while (!text.empty() && is_wsp(text.front()))
-    text.remove_prefix(1);
-  return text;
 }
 
 // bimi-uri (l= and a=): empty, or a single https: URI with a fully qualified host name;
@@ -45,7 +32,7 @@ std::optional<std::string> uri_problem(std::string_view tag, std::string_view ur
   }
   auto parsed = boost::urls::parse_uri(uri);
   if (!parsed) return bad("is not a URI");
-  if (lower(parsed->scheme()) != "https") return bad("is not an https: URI");
+  if (core::ascii_lower(parsed->scheme()) != "https") return bad("is not an https: URI");
   auto host = std::string(parsed->encoded_host());
   if (host.empty() || host.find('.') == std::string::npos) {
     return bad("has no fully qualified host name");
@@ -53,7 +40,7 @@ std::optional<std::string> uri_problem(std::string_view tag, std::string_view ur
   if (tag == "l") {
     // Section "Supported Image Formats for l= tag": a URI ending in another image format's
     // suffix is a permanent error; SVG (and SVGZ) only.
-    auto path = lower(std::string(parsed->encoded_path()));
+    auto path = core::ascii_lower(std::string(parsed->encoded_path()));
     auto dot = path.rfind('.');
     auto slash = path.rfind('/');
     if (dot != std::string::npos && (slash == std::string::npos || dot > slash)) {
@@ -83,7 +70,7 @@ BimiTxt parse_bimi_record(std::string_view txt) {
   }
   if (!meant) {
     NotBimiRecord other;
-    if (lower(txt).find("bimi") != std::string::npos) {
+    if (core::ascii_lower(txt).find("bimi") != std::string::npos) {
       other.hint = "it does not start with v=BIMI1 exactly";
     }
     return other;

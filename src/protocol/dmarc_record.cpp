@@ -4,12 +4,16 @@
 #include <boost/url/parse.hpp>
 #include <cctype>
 
+#include "core/ascii.hpp"
 #include "protocol/tag_list.hpp"
 #include "protocol/txt_fields.hpp"
 
 namespace mailprobe::protocol {
 
 namespace {
+
+using core::is_wsp;
+using core::skip_wsp;
 
 core::Failure failure(std::string message) {
   return core::Failure{"dmarc", core::FailureKind::protocol, std::move(message)};
@@ -19,25 +23,8 @@ core::Failure failure(std::string message) {
 // read only this far.
 constexpr std::size_t max_report_uris = 16;
 
-bool is_wsp(char c) {
-  return c == ' ' || c == '\t';
-}
-
 bool is_digit(char c) {
   return c >= '0' && c <= '9';
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::ranges::transform(out, out.begin(),
-                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view skip_wsp(std::string_view text) {
-  while (!text.empty() && is_wsp(text.front()))
-    text.remove_prefix(1);
-  return text;
 }
 
 // What follows `v *WSP "=" *WSP` at the start of `txt` (leading FWS allowed, as in any tag
@@ -48,20 +35,6 @@ std::optional<std::string_view> version_value(std::string_view txt) {
   rest = skip_wsp(rest.substr(1));
   if (rest.empty() || rest.front() != '=') return std::nullopt;
   return skip_wsp(rest.substr(1));
-}
-
-// scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) (RFC 3986 section 3.1), before a ':'.
-std::optional<std::string> scheme_of(std::string_view uri) {
-  auto colon = uri.find(':');
-  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
-  auto scheme = uri.substr(0, colon);
-  if (std::isalpha(static_cast<unsigned char>(scheme.front())) == 0) return std::nullopt;
-  for (char c : scheme) {
-    if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '+' && c != '-' && c != '.') {
-      return std::nullopt;
-    }
-  }
-  return lower(scheme);
 }
 
 // dmarc-uri = URI [ "!" 1*DIGIT [ "k" / "m" / "g" / "t" ] ] (section 6.4). The URI itself
@@ -103,7 +76,7 @@ std::variant<DmarcUri, std::string> parse_uri(std::string_view tag, std::string_
       number = number * 10 + static_cast<std::uint64_t>(c - '0');
     uri.max_bytes = number * unit;
   }
-  auto scheme = scheme_of(body);
+  auto scheme = uri_scheme(body);
   if (!scheme) {
     return bad(body.find('@') != std::string_view::npos
                    ? "is not a URI (write mailto:" + std::string(body.substr(0, 100)) + ")"
@@ -118,9 +91,9 @@ std::variant<DmarcUri, std::string> parse_uri(std::string_view tag, std::string_
     if (at == std::string::npos || at == 0 || at + 1 == address.size()) {
       return bad("has no address (mailto:name@domain)");
     }
-    uri.host = lower(address.substr(at + 1));
+    uri.host = core::ascii_lower(address.substr(at + 1));
   } else {
-    uri.host = lower(std::string(parsed->encoded_host()));
+    uri.host = core::ascii_lower(std::string(parsed->encoded_host()));
     if (uri.host.empty()) return bad("has no host");
   }
   if (!uri.host.empty() && uri.host.back() == '.') uri.host.pop_back();
@@ -186,13 +159,13 @@ std::optional<std::uint64_t> number(std::string_view text, std::size_t digits, s
 // Every item of a colon-separated list (fo=, rf=) is one of `allowed`.
 bool all_in(std::string_view value, std::initializer_list<std::string_view> allowed) {
   return std::ranges::all_of(split_tag_value(value, ':'), [&](std::string_view item) {
-    return std::ranges::find(allowed, lower(item)) != allowed.end();
+    return std::ranges::find(allowed, core::ascii_lower(item)) != allowed.end();
   });
 }
 
 // The tags other than v, p and sp (section 6.3; np, t and psd from DMARCbis).
 void read_tag(const Tag& tag, DmarcRecord& record) {
-  auto name = lower(tag.name);
+  auto name = core::ascii_lower(tag.name);
   auto value = tag.value;
   auto was = [&](const char* what) {
     return name + " " + quoted(value) + " is not " + what + ": receivers use ";
@@ -209,7 +182,7 @@ void read_tag(const Tag& tag, DmarcRecord& record) {
       record.warnings.push_back(was("a whole number from 0 to 100") + "100");
     }
   } else if (name == "adkim" || name == "aspf") {
-    auto mode = lower(value);
+    auto mode = core::ascii_lower(value);
     if (mode == "r" || mode == "s") {
       (name == "adkim" ? record.adkim_strict : record.aspf_strict) = mode == "s";
     } else {
@@ -223,7 +196,7 @@ void read_tag(const Tag& tag, DmarcRecord& record) {
     if (all_in(value, {"0", "1", "d", "s"})) {
       record.fo.clear();
       for (auto item : split_tag_value(value, ':'))
-        record.fo.push_back(lower(item));
+        record.fo.push_back(core::ascii_lower(item));
     } else {
       record.warnings.push_back(was("a ':'-list of 0, 1, d and s") + "0");
     }
@@ -240,14 +213,14 @@ void read_tag(const Tag& tag, DmarcRecord& record) {
       record.warnings.push_back(was("none, quarantine or reject") + "sp or p");
     }
   } else if (name == "t") {
-    auto flag = lower(value);
+    auto flag = core::ascii_lower(value);
     if (flag == "y" || flag == "n") {
       record.testing = flag == "y";
     } else {
       record.warnings.push_back(was("y or n") + "n");
     }
   } else if (name == "psd") {
-    auto flag = lower(value);
+    auto flag = core::ascii_lower(value);
     if (flag == "y" || flag == "n" || flag == "u") {
       record.psd = flag == "y";
     } else {
@@ -274,7 +247,7 @@ std::string_view dmarc_policy_name(DmarcPolicy policy) {
 }
 
 std::optional<DmarcPolicy> parse_dmarc_policy(std::string_view name) {
-  auto text = lower(name);
+  auto text = core::ascii_lower(name);
   if (text == "none") return DmarcPolicy::none;
   if (text == "quarantine") return DmarcPolicy::quarantine;
   if (text == "reject") return DmarcPolicy::reject;
@@ -290,8 +263,8 @@ DmarcTxt parse_dmarc_record(std::string_view txt) {
                 (*version)[dmarc1.size()] == ';');
   if (!meant) {
     NotDmarcRecord other;
-    auto text = lower(txt);
-    if (version && lower(*version).starts_with("dmarc")) {
+    auto text = core::ascii_lower(txt);
+    if (version && core::ascii_lower(*version).starts_with("dmarc")) {
       other.hint = "its version " + quoted(version->substr(0, version->find(';'))) +
                    " is not DMARC1 exactly (RFC 7489 section 6.3)";
     } else if (text.find("v=dmarc1") != std::string::npos) {
@@ -308,7 +281,7 @@ DmarcTxt parse_dmarc_record(std::string_view txt) {
   }
   DmarcRecord record;
   for (std::size_t i = 1; i < list.tags.size(); ++i) {
-    auto name = lower(list.tags[i].name);
+    auto name = core::ascii_lower(list.tags[i].name);
     if (name != "p" && name != "sp") read_tag(list.tags[i], record);
   }
   // p= and sp= (section 6.6.3 step 6): missing or invalid, a valid rua= still makes
@@ -319,7 +292,7 @@ DmarcTxt parse_dmarc_record(std::string_view txt) {
     problem = "no p= tag (RFC 7489 section 6.3 requires it; DMARCbis reads it as p=none)";
   } else if (auto policy = parse_dmarc_policy(p->value)) {
     record.p = policy;
-    if (lower(list.tags[1].name) != "p") {
+    if (core::ascii_lower(list.tags[1].name) != "p") {
       record.warnings.push_back(
           "p= is not right after v=DMARC1 as RFC 7489 section 6.4 requires "
           "(DMARCbis allows any order)");

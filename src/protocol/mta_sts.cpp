@@ -4,6 +4,7 @@
 #include <cctype>
 #include <optional>
 
+#include "core/ascii.hpp"
 #include "core/format.hpp"
 #include "protocol/txt_fields.hpp"
 
@@ -11,23 +12,14 @@ namespace mailprobe::protocol {
 
 namespace {
 
+using core::is_wsp;
+
 core::Failure failure(std::string message) {
   return core::Failure{"mta-sts", core::FailureKind::protocol, std::move(message)};
 }
 
-bool is_wsp(char c) {
-  return c == ' ' || c == '\t';
-}
-
 bool is_alnum(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return std::ranges::equal(a, b, [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) ==
-           std::tolower(static_cast<unsigned char>(y));
-  });
 }
 
 std::string_view strip_trailing_dot(std::string_view name) {
@@ -277,7 +269,7 @@ core::Outcome<StsPolicy> parse_sts_policy(std::string_view body) {
       // Unknown fields are ignored (section 3.2), but field names are case-sensitive: a
       // "Mode" line is an unknown field, and the policy then lacks its mode.
       for (std::string_view known : {"version", "mode", "max_age", "mx"}) {
-        if (iequals(name, known)) {
+        if (core::ascii_iequals(name, known)) {
           policy.warnings.push_back(at + "field " + quoted(name) + " is not " + quoted(known) +
                                     " (names are case-sensitive), ignored");
         }
@@ -298,12 +290,13 @@ bool mx_matches_pattern(std::string_view mx_host, std::string_view pattern) {
   mx_host = strip_trailing_dot(mx_host);
   pattern = strip_trailing_dot(pattern);
   if (mx_host.empty() || pattern.empty()) return false;
-  if (!pattern.starts_with("*.")) return iequals(mx_host, pattern);
+  if (!pattern.starts_with("*.")) return core::ascii_iequals(mx_host, pattern);
   // Section 4.1: the wildcard stands for exactly one label, the leftmost.
   auto suffix = pattern.substr(1);  // ".example.com"
   if (mx_host.size() <= suffix.size()) return false;
   auto label = mx_host.substr(0, mx_host.size() - suffix.size());
-  return label.find('.') == std::string_view::npos && iequals(mx_host.substr(label.size()), suffix);
+  return label.find('.') == std::string_view::npos &&
+         core::ascii_iequals(mx_host.substr(label.size()), suffix);
 }
 
 bool policy_allows_mx(const StsPolicy& policy, std::string_view mx_host) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/ascii.hpp"
 #include "net/dns.hpp"
 
 namespace mailprobe::protocol {
@@ -18,20 +19,13 @@ core::Failure config_failure(std::string message) {
   return core::Failure{"config", core::FailureKind::config, std::move(message)};
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::ranges::transform(out, out.begin(),
-                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 bool is_ascii(std::string_view text) {
   return std::ranges::all_of(text, [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
 
 std::string normal(std::string_view domain) {
   if (!domain.empty() && domain.back() == '.') domain.remove_suffix(1);
-  return lower(domain);
+  return core::ascii_lower(domain);
 }
 
 // The name of the last `count` labels of `domain` ("" for 0, all of it when it has fewer).

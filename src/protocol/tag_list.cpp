@@ -3,15 +3,14 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/ascii.hpp"
 #include "protocol/txt_fields.hpp"
 
 namespace mailprobe::protocol {
 
 namespace {
 
-bool is_wsp(char c) {
-  return c == ' ' || c == '\t';
-}
+using core::is_wsp;
 
 bool is_alpha(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
@@ -27,11 +26,7 @@ bool is_valchar(char c) {
 }
 
 bool same_name(std::string_view a, std::string_view b, bool ignore_case) {
-  if (!ignore_case) return a == b;
-  return std::ranges::equal(a, b, [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) ==
-           std::tolower(static_cast<unsigned char>(y));
-  });
+  return ignore_case ? core::ascii_iequals(a, b) : a == b;
 }
 
 // Past the FWS at `i`: WSP, and CRLF when WSP follows it (a folded line).

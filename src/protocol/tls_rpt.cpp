@@ -5,39 +5,17 @@
 #include <cctype>
 #include <optional>
 
+#include "core/ascii.hpp"
 #include "protocol/txt_fields.hpp"
 
 namespace mailprobe::protocol {
 
 namespace {
 
+using core::is_wsp;
+
 core::Failure failure(std::string message) {
   return core::Failure{"tls-rpt", core::FailureKind::protocol, std::move(message)};
-}
-
-bool is_wsp(char c) {
-  return c == ' ' || c == '\t';
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::ranges::transform(out, out.begin(),
-                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-// scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) (RFC 3986 section 3.1), before a ':'.
-std::optional<std::string_view> scheme_of(std::string_view uri) {
-  auto colon = uri.find(':');
-  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
-  auto scheme = uri.substr(0, colon);
-  if (std::isalpha(static_cast<unsigned char>(scheme.front())) == 0) return std::nullopt;
-  for (char c : scheme) {
-    if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '+' && c != '-' && c != '.') {
-      return std::nullopt;
-    }
-  }
-  return scheme;
 }
 
 // A mailto: target (RFC 6068 section 2): addresses separated by encoded commas, each
@@ -59,9 +37,9 @@ bool has_addresses(std::string_view to) {
 // must be percent-encoded (the list is comma-separated; '!' was DMARC's size suffix).
 std::optional<std::string> uri_problem(std::string_view uri) {
   auto bad = [&](const std::string& why) { return "rua URI " + quoted(uri) + " " + why; };
-  auto scheme = scheme_of(uri);
+  auto scheme = uri_scheme(uri);
   if (!scheme) return bad("has no scheme (mailto: or https:)");
-  auto name = lower(*scheme);
+  const auto& name = *scheme;
   if (name != "mailto" && name != "https") return bad("is " + name + ":, not mailto: or https:");
   if (uri.find('!') != std::string_view::npos) return bad("has a '!', write it as %21");
   auto parsed = boost::urls::parse_uri(uri);
@@ -94,7 +72,7 @@ TlsRptTxt parse_tls_rpt_txt(std::string_view txt) {
   std::string_view miscased;  // "RUA": names are case-sensitive (%s"rua=")
   for (const auto& field : std::get<std::vector<TxtField>>(split)) {
     if (field.name != "rua") {
-      if (miscased.empty() && lower(field.name) == "rua") miscased = field.name;
+      if (miscased.empty() && core::ascii_lower(field.name) == "rua") miscased = field.name;
       // Extensions are allowed and ignored, but must be well-formed.
       if (!is_ext_value(field.value)) {
         return failure("field " + quoted(field.name) + " has the value " + quoted(field.value) +

@@ -1,14 +1,15 @@
 #include "protocol/txt_fields.hpp"
 
+#include <cctype>
 #include <cstdio>
+
+#include "core/ascii.hpp"
 
 namespace mailprobe::protocol {
 
 namespace {
 
-bool is_wsp(char c) {
-  return c == ' ' || c == '\t';
-}
+using core::is_wsp;
 
 bool is_alnum(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
@@ -77,6 +78,19 @@ std::variant<std::vector<TxtField>, std::string> split_txt_fields(std::string_vi
     rest.remove_prefix(semicolon + 1);
   }
   return fields;
+}
+
+std::optional<std::string> uri_scheme(std::string_view uri) {
+  auto colon = uri.find(':');
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  auto scheme = uri.substr(0, colon);
+  if (std::isalpha(static_cast<unsigned char>(scheme.front())) == 0) return std::nullopt;
+  for (char c : scheme) {
+    if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '+' && c != '-' && c != '.') {
+      return std::nullopt;
+    }
+  }
+  return core::ascii_lower(scheme);
 }
 
 std::string quoted(std::string_view text, std::size_t max_bytes) {

@@ -3,6 +3,7 @@
 // section 3.1) and SMTP TLS Reporting (RFC 8460 section 3), taken apart without I/O, and
 // quoting for messages that show what a record or policy said.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -31,6 +32,11 @@ std::variant<std::vector<TxtField>, std::string> split_txt_fields(std::string_vi
 bool is_ext_name(std::string_view name);
 // ext-value: 1*(%x21-3A / %x3C / %x3E-7E), printable ASCII but '=' and ';'.
 bool is_ext_value(std::string_view value);
+
+// The scheme of a URI in lower case: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) before a
+// ':' (RFC 3986 section 3.1); nullopt when there is none. For the report URIs of TLS-RPT
+// and DMARC.
+std::optional<std::string> uri_scheme(std::string_view uri);
 
 // `text` in single quotes for a message, bytes outside printable ASCII as \xNN (a record or
 // a policy may hold anything, and messages end up in one-line Nagios output), cut after

@@ -47,14 +47,7 @@ modules:
     args: [$lab_args]
     timeout: 8s
 YAML
-"$mailprobe" serve -c "$work/mailprobe.yaml" 2>"$work/daemon.log" &
-daemon_pid=$!
-wait_for 10 grep -qs serving "$work/daemon.log" || { cat "$work/daemon.log"; exit 1; }
-daemon=$(grep -o '127.0.0.1:[0-9]*' "$work/daemon.log" | head -n1)
-
-metrics() { curl -sf --max-time 10 "http://$daemon/metrics" >"$work/metrics"; }
-has() { grep -qF -- "$1" "$work/metrics"; }
-scraped_has() { metrics && has "$1"; }
+start_daemon "$mailprobe" "$work/mailprobe.yaml"
 dane_ee_address="mx=\"mx.$DNSLAB_DOMAIN_DANE_EE\",address=\"$DNSLAB_ADDR_DANE_EE\""
 
 expect "/metrics: the DANE-EE MX address is up" \

@@ -14,6 +14,7 @@
 #include <fstream>
 
 #include "support/plugin_runner.hpp"
+#include "support/servers.hpp"
 
 namespace mailprobe::test {
 namespace {
@@ -23,13 +24,10 @@ std::string zone(const std::string& key) {
 }
 
 PluginRun check_dnsbl(std::vector<std::string> args) {
-  std::vector<std::string> argv{"check_dnsbl",
-                                "--resolver",
-                                dnslab("DNSLAB_RESOLVER"),
-                                "--trust-anchor",
-                                dnslab("DNSLAB_TRUST_ANCHOR_FILE"),
-                                "-t",
-                                "8"};
+  std::vector<std::string> argv{"check_dnsbl"};
+  auto resolver = dnslab_resolver_options();
+  argv.insert(argv.end(), resolver.begin(), resolver.end());
+  argv.insert(argv.end(), {"-t", "8"});
   argv.insert(argv.end(), args.begin(), args.end());
   return run_plugin(argv);
 }
@@ -211,21 +209,12 @@ TEST(CheckDnsbl, BadInputIsOneLineAndNothingHangs) {
   auto spf = check_dnsbl({"-H", "127.0.0.20", "--spf-ip", "--list", zone("GOOD")});
   EXPECT_EQ(spf.first_line(), "DNSBL UNKNOWN - --spf-ip needs --domain");
   // A resolver that takes the queries and never answers: UNKNOWN at -t, naming a query.
-  int quiet = socket(AF_INET, SOCK_DGRAM, 0);
-  ASSERT_GE(quiet, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  ASSERT_EQ(bind(quiet, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  ASSERT_EQ(getsockname(quiet, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  SilentResolver quiet;
   auto started = std::chrono::steady_clock::now();
   auto never = run_plugin({"check_dnsbl", "-H", "127.0.0.20", "--list", zone("GOOD"), "--list",
-                           zone("SECOND"), "--resolver",
-                           "127.0.0.1@" + std::to_string(ntohs(address.sin_port)), "--trust-anchor",
+                           zone("SECOND"), "--resolver", quiet.address(), "--trust-anchor",
                            dnslab("DNSLAB_TRUST_ANCHOR_FILE"), "-t", "1"});
   auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  close(quiet);
   EXPECT_EQ(never.exit_code, 3) << never.output;
   EXPECT_TRUE(has(never.first_line(), "timeout after 1.0 s resolving A ")) << never.output;
   EXPECT_LT(seconds, 2.5) << never.output;

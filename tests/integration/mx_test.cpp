@@ -11,25 +11,18 @@
 #include <chrono>
 
 #include "support/plugin_runner.hpp"
+#include "support/servers.hpp"
 
 namespace mailprobe::test {
 namespace {
 
 PluginRun check_mx(const std::string& case_key, std::vector<std::string> extra = {}) {
-  std::vector<std::string> argv{"check_mx",
-                                dnslab("DNSLAB_DOMAIN_" + case_key),
-                                "--resolver",
-                                dnslab("DNSLAB_RESOLVER"),
-                                "--trust-anchor",
-                                dnslab("DNSLAB_TRUST_ANCHOR_FILE"),
-                                "--port",
-                                dnslab("DNSLAB_SMTP_PORT"),
-                                "--mta-sts-port",
-                                dnslab("DNSLAB_MTA_STS_PORT"),
-                                "--ca-file",
-                                dnslab("DNSLAB_CA_FILE"),
-                                "-t",
-                                "8"};
+  std::vector<std::string> argv{"check_mx", dnslab("DNSLAB_DOMAIN_" + case_key)};
+  auto resolver = dnslab_resolver_options();
+  argv.insert(argv.end(), resolver.begin(), resolver.end());
+  argv.insert(argv.end(),
+              {"--port", dnslab("DNSLAB_SMTP_PORT"), "--mta-sts-port",
+               dnslab("DNSLAB_MTA_STS_PORT"), "--ca-file", dnslab("DNSLAB_CA_FILE"), "-t", "8"});
   argv.insert(argv.end(), extra.begin(), extra.end());
   return run_plugin(argv);
 }
@@ -213,20 +206,12 @@ TEST(CheckMx, BadInputIsOneLine) {
                   "--trust-anchor", dnslab("DNSLAB_TRUST_ANCHOR_FILE"), "-t", "1"});
   EXPECT_EQ(silent.exit_code, 3) << silent.output;
   // One that takes the queries and never answers: UNKNOWN at -t, naming the query.
-  int quiet = socket(AF_INET, SOCK_DGRAM, 0);
-  ASSERT_GE(quiet, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  ASSERT_EQ(bind(quiet, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  ASSERT_EQ(getsockname(quiet, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  SilentResolver quiet;
   auto started = std::chrono::steady_clock::now();
-  auto never = run_plugin({"check_mx", dnslab("DNSLAB_DOMAIN_DANE_EE"), "--resolver",
-                           "127.0.0.1@" + std::to_string(ntohs(address.sin_port)), "--trust-anchor",
-                           dnslab("DNSLAB_TRUST_ANCHOR_FILE"), "-t", "1"});
+  auto never =
+      run_plugin({"check_mx", dnslab("DNSLAB_DOMAIN_DANE_EE"), "--resolver", quiet.address(),
+                  "--trust-anchor", dnslab("DNSLAB_TRUST_ANCHOR_FILE"), "-t", "1"});
   auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  close(quiet);
   EXPECT_EQ(never.exit_code, 3) << never.output;
   EXPECT_TRUE(has(never.first_line(),
                   "timeout after 1.0 s resolving MX " + dnslab("DNSLAB_DOMAIN_DANE_EE")))

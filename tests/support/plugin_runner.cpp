@@ -128,6 +128,11 @@ const std::string& dnslab(const std::string& key) {
   return it->second;
 }
 
+std::vector<std::string> dnslab_resolver_options() {
+  return {"--resolver", dnslab("DNSLAB_RESOLVER"), "--trust-anchor",
+          dnslab("DNSLAB_TRUST_ANCHOR_FILE")};
+}
+
 int lab_command(const std::string& command) {
   auto script = required_env("MAILPROBE_LAB_SCRIPT");
   return spawn(script, {script, command},

@@ -34,6 +34,8 @@ const std::string& lab(const std::string& key);
 
 // The DNS lab's dnslab.env ($MAILPROBE_DNSLAB_ENV): dnslab("DNSLAB_RESOLVER").
 const std::string& dnslab(const std::string& key);
+// --resolver and --trust-anchor of the DNS lab, for the domain checks.
+std::vector<std::string> dnslab_resolver_options();
 
 // Runs tests/lab/lab with `command` (hold, release, reset-mail) against the test lab.
 int lab_command(const std::string& command);

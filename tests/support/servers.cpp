@@ -96,6 +96,15 @@ asio::awaitable<void> drain(asio::ssl::stream<tcp::socket>& stream) {
   return drain_on(stream);
 }
 
+SilentResolver::SilentResolver()
+    : socket_(io_, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {}
+
+SilentResolver::~SilentResolver() = default;
+
+std::string SilentResolver::address() const {
+  return "127.0.0.1@" + std::to_string(socket_.local_endpoint().port());
+}
+
 std::uint16_t closed_port() {
   asio::io_context io;
   tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));

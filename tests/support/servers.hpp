@@ -5,6 +5,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <cstdint>
@@ -49,5 +50,21 @@ asio::awaitable<void> drain(asio::ssl::stream<tcp::socket>& stream);
 
 // A port on 127.0.0.1 where nothing listens (bound, then closed).
 std::uint16_t closed_port();
+
+// A resolver that takes every query and never answers, for as long as it lives: a UDP
+// socket on 127.0.0.1 nobody reads.
+class SilentResolver {
+ public:
+  SilentResolver();
+  ~SilentResolver();
+  SilentResolver(const SilentResolver&) = delete;
+  SilentResolver& operator=(const SilentResolver&) = delete;
+  // "127.0.0.1@PORT", as --resolver takes it.
+  std::string address() const;
+
+ private:
+  asio::io_context io_;
+  asio::ip::udp::socket socket_;
+};
 
 }  // namespace mailprobe::test

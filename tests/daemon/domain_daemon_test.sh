@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
-# check_dnsbl in the daemon, against the DNS lab's blocklists: a scheduled check's series on
-# /metrics (a listing per list and address, each list's state as a state set), and /probe
-# with an address as its target, as Prometheus would scrape it. promtool checks the
-# exposition.
+# The domain checks in the daemon, against the DNS lab. check_dnsbl: a scheduled check's
+# series on /metrics (a listing per list and address, each list's state as a state set), and
+# /probe with an address as its target, as Prometheus would scrape it. check_mail_domain: its
+# series, and a record that changed between two runs logged, counted and in the API's record
+# history. promtool checks the exposition.
 #
-#   tests/daemon/dnsbl_daemon_test.sh MAILPROBE DNSLAB_ENV
+#   tests/daemon/domain_daemon_test.sh MAILPROBE DNSLAB_ENV
 set -uo pipefail
 
-mailprobe=${1:?usage: dnsbl_daemon_test.sh MAILPROBE DNSLAB_ENV}
-dnslab_env=${2:?usage: dnsbl_daemon_test.sh MAILPROBE DNSLAB_ENV}
+mailprobe=${1:?usage: domain_daemon_test.sh MAILPROBE DNSLAB_ENV}
+dnslab_env=${2:?usage: domain_daemon_test.sh MAILPROBE DNSLAB_ENV}
 # shellcheck disable=SC1090
 source "$dnslab_env"
-for tool in promtool curl; do
-  command -v $tool >/dev/null || { echo "dnsbl_daemon_test: $tool missing (scripts/setup.sh --reference)" >&2; exit 2; }
+for tool in promtool curl sqlite3; do
+  command -v $tool >/dev/null || { echo "domain_daemon_test: $tool missing (scripts/setup.sh --reference)" >&2; exit 2; }
 done
 
 work=$(mktemp -d /tmp/mailprobe-dnsbl-daemon-test.XXXXXX)
@@ -41,20 +42,18 @@ checks:
   - name: blocklists
     plugin: check_dnsbl
     args: [-H, '$listed', -H, '$clean', $lab_args, -t, "8"]
+  - name: domain
+    plugin: check_mail_domain
+    args: ['$DNSLAB_DOMAIN_DKIM', --resolver, '$DNSLAB_RESOLVER', --trust-anchor,
+           '$DNSLAB_TRUST_ANCHOR_FILE', --public-suffix-list, '$DNSLAB_PUBLIC_SUFFIX_FILE',
+           --dkim-selector, rsa2048, -t, "8"]
 modules:
   dnsbl:
     plugin: check_dnsbl
     args: [$lab_args]
     timeout: 8s
 YAML
-"$mailprobe" serve -c "$work/mailprobe.yaml" 2>"$work/daemon.log" &
-daemon_pid=$!
-wait_for 10 grep -qs serving "$work/daemon.log" || { cat "$work/daemon.log"; exit 1; }
-daemon=$(grep -o '127.0.0.1:[0-9]*' "$work/daemon.log" | head -n1)
-
-metrics() { curl -sf --max-time 10 "http://$daemon/metrics" >"$work/metrics"; }
-has() { grep -qF -- "$1" "$work/metrics"; }
-scraped_has() { metrics && has "$1"; }
+start_daemon "$mailprobe" "$work/mailprobe.yaml"
 check_labels='check="blocklists",plugin="check_dnsbl",location="dnsbl-test"'
 
 expect "/metrics: the listed address is listed on the working list" \
@@ -90,9 +89,34 @@ expect "/probe: a clean address beside a refusing list is not a failure of the a
 expect "/probe: ... the refusing list's state is refused" \
   probe_has "mailprobe_dnsbl_list_state{list=\"$refused\",state=\"refused\"} 1"
 
+# check_mail_domain: its families, then a change. The daemon keeps the records in its
+# history database; as if the SPF record had said something else at the last run.
+domain_labels='check="domain",plugin="check_mail_domain",location="dnsbl-test"'
+expect "/metrics: the DKIM key's size by selector" \
+  wait_for 20 scraped_has "mailprobe_dkim_key_size_bytes{$domain_labels,selector=\"rsa2048\"} 256"
+expect "/metrics: SPF lookups" has "mailprobe_spf_lookups{$domain_labels} 0"
+expect "/metrics: no DMARC applies (-1)" has "mailprobe_dmarc_policy{$domain_labels} -1"
+expect "/metrics: every answer DNSSEC-secure" has "mailprobe_domain_dnssec_secure{$domain_labels} 1"
+expect "/metrics: nothing changed yet" has "mailprobe_domain_records_changed{$domain_labels} 0"
+spf_key="TXT $DNSLAB_DOMAIN_DKIM"
+expect "the history database holds the domain's SPF record" \
+  test "$(sqlite3 "$work/history.sqlite" "SELECT value FROM watched_records WHERE key = '$spf_key'")" = "v=spf1 -all"
+sqlite3 "$work/history.sqlite" "UPDATE watched_records SET value = 'v=spf1 mx -all' WHERE key = '$spf_key'"
+expect "the daemon logs the change when the next run sees it" \
+  wait_for 25 grep -qF "record change: domain: $spf_key was 'v=spf1 mx -all', now 'v=spf1 -all'" "$work/daemon.log"
+expect "... once" test "$(grep -c "record change: domain: " "$work/daemon.log")" = 1
+expect "/metrics: one record changed" \
+  wait_for 5 scraped_has "mailprobe_domain_records_changed{$domain_labels} 1"
+expect "/metrics: ... a WARNING (1) at least" \
+  bash -c "grep -qE 'mailprobe_check_state\\{$domain_labels\\} [12]' '$work/metrics'"
+curl -sf --max-time 10 "http://$daemon/api/v1/checks/domain/record-changes" >"$work/changes"
+expect "the API's record history has it" \
+  grep -qF "\"record\":\"$spf_key\",\"old\":\"v=spf1 mx -all\",\"new\":\"v=spf1 -all\"" "$work/changes"
+expect "promtool accepts /metrics with the domain series" promtool check metrics <"$work/metrics"
+
 if [ "$failures" -gt 0 ]; then
   echo "--- daemon log"; tail -n 30 "$work/daemon.log"
   echo "--- last metrics"; grep mailprobe_dnsbl "$work/metrics" | head -n 40
-  echo "dnsbl_daemon_test: $failures failed"; exit 1
+  echo "domain_daemon_test: $failures failed"; exit 1
 fi
-echo "dnsbl_daemon_test: all passed"
+echo "domain_daemon_test: all passed"
