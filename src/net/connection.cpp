@@ -47,8 +47,13 @@ asio::awaitable<error_code> Connection::wait_socket(asio::socket_base::wait_type
 }
 
 asio::awaitable<Connection::IoResult> Connection::read_raw(asio::mutable_buffer buffer) {
+  // Nothing follows the server's FIN, and a read after it is not woken again by Asio's
+  // edge-triggered reactor: it would wait for the deadline (a QUIT after a server hung up
+  // on a failed AUTH took the whole timeout). It fails at once as the first one did.
+  if (peer_closed_) co_return IoResult(asio::error::eof, 0);
   if (!tls_) {
     auto [ec, received] = co_await tcp_.async_read_some(buffer, use_tuple);
+    if (received == 0 && closed_by_peer(ec)) peer_closed_ = true;
     co_return IoResult(ec, received);
   }
   for (;;) {
@@ -58,6 +63,7 @@ asio::awaitable<Connection::IoResult> Connection::read_raw(asio::mutable_buffer 
     int ret = SSL_read_ex(tls_.get(), buffer.data(), buffer.size(), &received);
     if (ret == 1) co_return IoResult(error_code(), received);
     auto failed = co_await tls_progress(ret);
+    if (failed && closed_by_peer(*failed)) peer_closed_ = true;
     if (failed) co_return IoResult(*failed, 0);
   }
 }

@@ -132,6 +132,7 @@ class Connection {
   std::size_t max_line_;
   std::size_t read_limit_ = default_read_limit;
   std::size_t bytes_read_ = 0;
+  bool peer_closed_ = false;  // the server ended its side (FIN): reads fail at once
   boost::beast::tcp_stream tcp_;
   // TLS straight on the socket (SSL_set_fd) rather than Asio's ssl::stream, whose buffers
   // and BIO pair cost 70 KB per connection: 1000 probes at once fit in 100 MB this way.

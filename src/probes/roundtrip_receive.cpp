@@ -122,6 +122,14 @@ std::optional<std::int64_t> parse_rfc5322_date(std::string_view text) {
   return parse_day_month_year(std::string(text));
 }
 
+std::optional<std::int64_t> received_time(std::string_view headers) {
+  auto received = header_value(headers, "Received");
+  if (!received) return std::nullopt;
+  auto semicolon = received->rfind(';');
+  if (semicolon == std::string::npos) return std::nullopt;
+  return parse_rfc5322_date(std::string_view(*received).substr(semicolon + 1));
+}
+
 bool Run::own_arrived() const {
   return std::any_of(arrivals.begin(), arrivals.end(), [](const Arrival& a) { return a.this_run; });
 }
@@ -361,13 +369,7 @@ asio::awaitable<void> receive_pop3(Run& run, std::string secret) {
         receive_failed(run, headers.failure());
         co_return;
       }
-      std::optional<std::int64_t> arrival;
-      if (auto received = header_value(*headers, "Received")) {
-        auto semicolon = received->rfind(';');
-        if (semicolon != std::string::npos)
-          arrival = parse_rfc5322_date(received->substr(semicolon + 1));
-      }
-      Sighting sighting{*headers, false, Clock::now(), arrival,
+      Sighting sighting{*headers, false, Clock::now(), received_time(*headers),
                         "message " + std::to_string(entry.number) + " (UIDL " + entry.uid + ")"};
       if (handle_sighting(run, sighting, secret) && !options.keep) {
         auto deleted = co_await pop3.dele(entry.number);

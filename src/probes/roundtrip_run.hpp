@@ -82,5 +82,9 @@ boost::asio::awaitable<void> receive_pop3(Run& run, std::string secret);
 // or an RFC 5322 date ("Sat, 22 Nov 2026 12:00:00 +0000").
 std::optional<std::int64_t> parse_internal_date(std::string_view text);
 std::optional<std::int64_t> parse_rfc5322_date(std::string_view text);
+// The date of the first Received header ("...; Sat, 22 Nov 2026 12:00:00 +0000"), which
+// the last hop, the mailbox's own server, puts on top (RFC 5321 section 4.4): when a POP3
+// message arrived. nullopt without one.
+std::optional<std::int64_t> received_time(std::string_view headers);
 
 }  // namespace mailprobe::probes::roundtrip

@@ -202,6 +202,30 @@ TEST_F(ConnectionTest, CloseBeforeAnything) {
             "connection closed by the server while waiting for the greeting");
 }
 
+// A server that answers and hangs up while the client still has something to say (a QUIT
+// after a refused AUTH): every read after the end fails at once, not at the deadline.
+TEST_F(ConnectionTest, ReadsAfterTheServerClosedFailAtOnce) {
+  ScriptedServer server(io, [](tcp::socket s) -> asio::awaitable<void> {
+    co_await test::send(s, "220 hello\r\n");
+    s.shutdown(tcp::socket::shutdown_send);
+    co_await test::drain(s);
+  });
+  auto started = Clock::now();
+  auto outcome = test::run(io, [&]() -> asio::awaitable<core::Outcome<std::string>> {
+    Connection conn(io.get_executor(), core::Deadline::after(10s));
+    co_await conn.connect("127.0.0.1", server.port(), AddressFamily::any);
+    EXPECT_TRUE(co_await conn.read_line(greeting));
+    auto first = co_await conn.read_line({"auth", "the reply to AUTH"});
+    EXPECT_FALSE(first);
+    EXPECT_TRUE(co_await conn.write("QUIT\r\n", {"quit", "QUIT"}));
+    co_return co_await conn.read_line({"quit", "the reply to QUIT"});
+  }());
+  ASSERT_FALSE(outcome);
+  EXPECT_EQ(outcome.failure().message,
+            "connection closed by the server while waiting for the reply to QUIT");
+  EXPECT_LT(Clock::now() - started, 5s);  // the deadline is 10 s; it used to be reached
+}
+
 TEST_F(ConnectionTest, ReadSomeReturnsBufferedBytesFirst) {
   ScriptedServer server(io, [](tcp::socket s) -> asio::awaitable<void> {
     co_await test::send(s, "+OK line\r\nrest without newline");
