@@ -84,7 +84,8 @@ PluginPlan check_roundtrip(const std::string& name, int argc, const char* const*
   app.value("--poll-interval", rt.poll_seconds,
             "Seconds between looks with POP3 or IMAP without IDLE (default: 1)", {0.01, 3600});
   app.value("--lost-after", lost_after,
-            "Seconds after which a probe that never arrived is lost (default: -c)");
+            "Seconds after which a probe that never arrived is lost (default: -c, and at "
+            "least twice --wait)");
   app.flag("--keep", rt.keep, "Leave arrived test messages in the mailbox");
   app.flag("--reflector", rt.reflector,
            "--to reflects probes (mailprobe reflect): time its answer");
@@ -115,11 +116,16 @@ PluginPlan check_roundtrip(const std::string& name, int argc, const char* const*
       return error("--lost-after '" + *lost_after + "' is out of range (from 0 to 2592000)");
     }
     rt.lost_after_seconds = *seconds;
-  } else if (auto seconds = core::parse_number(critical)) {
-    rt.lost_after_seconds = std::min(*seconds, longest_lost_after);
-  }
-  if (rt.lost_after_seconds <= rt.wait_seconds) {
-    return error("--lost-after must be longer than --wait");
+    if (rt.lost_after_seconds <= rt.wait_seconds) {
+      return error("--lost-after must be longer than --wait");
+    }
+  } else {
+    // The critical round trip (when -c is a number), but never so short that the default
+    // refuses a valid command line ("--wait 10 -c 10"): a probe this run stopped waiting
+    // for stays outstanding for as long again, for the next run to collect.
+    if (auto seconds = core::parse_number(critical)) rt.lost_after_seconds = *seconds;
+    rt.lost_after_seconds =
+        std::min(std::max(rt.lost_after_seconds, 2 * rt.wait_seconds), longest_lost_after);
   }
   auto junk = core::parse_state(junk_state);
   if (!junk) return error("--junk-state '" + junk_state + "': use ok, warn or crit");

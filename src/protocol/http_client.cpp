@@ -319,7 +319,10 @@ asio::awaitable<core::Outcome<HttpAnswer>> HttpConnection::exchange_on(Stream& s
   answer.status = response.result_int();
   answer.reason = std::string(response.reason());
   answer.body = std::move(response.body());
-  answer.keep_alive = response.keep_alive();
+  // An answer whose body ran to the server's close (no Content-Length, not chunked) ended
+  // the connection, whatever its Connection header says (RFC 9112 section 6.3 rule 8):
+  // another request on it would wait for the deadline.
+  answer.keep_alive = response.keep_alive() && !response.need_eof();
   keep_alive_ = answer.keep_alive;
   if (auto field = response.find(http::field::www_authenticate); field != response.end()) {
     answer.authenticate = std::string(field->value());

@@ -231,6 +231,19 @@ TEST_F(RoundTrip, BadOptionsAreUnknown) {
   EXPECT_EQ(tls.exit_code, 3) << tls.output;
 }
 
+// Waiting as long as the critical round trip is the natural command line: the default
+// --lost-after fits any --wait, while an explicit one shorter than --wait stays an error.
+TEST_F(RoundTrip, DefaultLostAfterFitsTheWait) {
+  auto natural = probe_user({"--wait", "10", "-w", "5", "-c", "10"});
+  EXPECT_EQ(natural.exit_code, 0) << natural.output;
+  EXPECT_NE(natural.first_line().find("ROUNDTRIP OK - round trip"), std::string::npos)
+      << natural.output;
+  auto explicit_short = probe_user({"--wait", "10", "--lost-after", "10", "-c", "60"});
+  EXPECT_EQ(explicit_short.exit_code, 3) << explicit_short.output;
+  EXPECT_EQ(explicit_short.first_line(),
+            "ROUNDTRIP UNKNOWN - --lost-after must be longer than --wait");
+}
+
 // The reflector fed directly, as a pipe would: genuine, forged, replayed, stale, looping.
 struct Reflector : ::testing::Test {
   std::string secret = first_line_of(lab("LAB_REFLECTOR_SECRET_FILE"));
