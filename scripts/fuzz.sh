@@ -10,6 +10,8 @@
 #   FUZZ_TARGETS="smtp_reply dns_records"  only these targets (default: all)
 #   FUZZ_RUNS=10000000    stop a target after this many executions, if that comes first
 #   FUZZ_CPU=1            pin the fuzzing to these CPUs (taskset), to leave the rest free
+#   FUZZ_MAX_LEN=2048     longest input (default: libFuzzer's, from the corpus); shorter
+#                         inputs run faster, and no line parser reads past a few KiB
 #   FUZZ_MERGE=1          afterwards, add to the kept corpus the inputs found that reach
 #                         code it does not (libFuzzer -merge=1 into tests/fuzz/corpus/TARGET)
 #
@@ -49,6 +51,8 @@ cmake --build "$build" -j "$(nproc)" --target "${programs[@]}"
 
 pin=()
 [ -n "${FUZZ_CPU:-}" ] && pin=(taskset -c "$FUZZ_CPU")
+max_len=()
+[ -n "${FUZZ_MAX_LEN:-}" ] && max_len=(-max_len="$FUZZ_MAX_LEN")
 mkdir -p "$build/artifacts"
 failed=()
 printf '%-18s %12s %10s %8s %8s %s\n' target executions exec/s cov ft found
@@ -61,7 +65,7 @@ for target in $targets; do
   status=0
   # stdin from /dev/null: plugin_options may name /dev/stdin as a password file.
   "${pin[@]}" "$build/tests/fuzz/fuzz_$target" "$work" "$kept" -dict="tests/fuzz/dict/$dict.dict" \
-    -max_total_time="$seconds" -runs="$runs" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
+    -max_total_time="$seconds" -runs="$runs" "${max_len[@]}" -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$build/artifacts/$target-" </dev/null >"$log" 2>&1 ||
     status=$?
   executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
@@ -78,7 +82,7 @@ for target in $targets; do
   printf '%-18s %12s %10s %8s %8s %s\n' "$target" "${executions:-?}" "${rate:-?}" "${coverage:-?}" \
     "${features:-?}" "$found"
   if [ "${FUZZ_MERGE:-0}" = 1 ] && [ "$status" = 0 ]; then
-    "$build/tests/fuzz/fuzz_$target" -merge=1 -max_len=8192 "$kept" "$work" </dev/null \
+    "$build/tests/fuzz/fuzz_$target" -merge=1 "${max_len[@]}" "$kept" "$work" </dev/null \
       >"$build/artifacts/$target.merge.log" 2>&1
   fi
 done

@@ -46,4 +46,18 @@ void LoopbackServer::play(std::string script, asio::awaitable<void> client) {
   if (failure) std::rethrow_exception(failure);
 }
 
+asio::awaitable<void> service_check(std::uint16_t port, probes::MailProtocol kind) {
+  bool imap = kind == probes::MailProtocol::imap;
+  probes::TcpOptions options;
+  options.service = imap ? "IMAP" : "POP";
+  options.protocol = kind;
+  options.target = {"127.0.0.1", port, net::AddressFamily::ipv4};
+  options.expect = {imap ? "* OK" : "+OK"};
+  options.expect_prefix = true;
+  options.credentials = protocol::Credentials{"probe@example.org", "secret"};
+  options.transcript = true;
+  auto result = co_await probes::probe_tcp(std::move(options), session_deadline());
+  static_cast<void>(result);
+}
+
 }  // namespace mailprobe::fuzz

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/deadline.hpp"
+#include "probes/tcp.hpp"
 
 namespace mailprobe::fuzz {
 
@@ -34,5 +35,8 @@ class LoopbackServer {
 inline core::Deadline session_deadline() {
   return core::Deadline::after(std::chrono::seconds(5));
 }
+
+// check_pop or check_imap with a login (probe_tcp), against the server on `port`.
+boost::asio::awaitable<void> service_check(std::uint16_t port, probes::MailProtocol kind);
 
 }  // namespace mailprobe::fuzz

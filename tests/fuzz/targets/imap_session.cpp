@@ -6,7 +6,6 @@
 #include "fuzz_target.hpp"
 #include "loopback.hpp"
 #include "probes/mailbox_session.hpp"
-#include "probes/tcp.hpp"
 #include "protocol/imap_client.hpp"
 #include "protocol/imap_mailbox.hpp"
 
@@ -64,26 +63,13 @@ boost::asio::awaitable<void> mailbox(std::uint16_t port, std::uint8_t selector) 
   co_await imap.logout();
 }
 
-boost::asio::awaitable<void> check_imap(std::uint16_t port) {
-  using namespace mailprobe;
-  probes::TcpOptions options;
-  options.service = "IMAP";
-  options.protocol = probes::MailProtocol::imap;
-  options.target = {"127.0.0.1", port, net::AddressFamily::ipv4};
-  options.expect = {"* OK"};
-  options.expect_prefix = true;
-  options.credentials = protocol::Credentials{"probe@example.org", "secret"};
-  options.transcript = true;
-  auto result = co_await probes::probe_tcp(std::move(options), fuzz::session_deadline());
-  static_cast<void>(result);
-}
-
 }  // namespace
 
 MAILPROBE_FUZZ_TARGET(imap_session) {
   auto [selector, script] = mailprobe::fuzz::select(data, size);
   if ((selector & 16) != 0) {
-    server.play(std::string(script), check_imap(server.port()));
+    server.play(std::string(script), mailprobe::fuzz::service_check(
+                                         server.port(), mailprobe::probes::MailProtocol::imap));
   } else {
     server.play(std::string(script), mailbox(server.port(), selector));
   }

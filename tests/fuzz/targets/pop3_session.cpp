@@ -4,7 +4,6 @@
 #include "fuzz_target.hpp"
 #include "loopback.hpp"
 #include "probes/mailbox_session.hpp"
-#include "probes/tcp.hpp"
 #include "protocol/pop3_client.hpp"
 
 namespace {
@@ -43,27 +42,14 @@ boost::asio::awaitable<void> mailbox(std::uint16_t port, std::string mechanism) 
   co_await pop3.quit();
 }
 
-boost::asio::awaitable<void> check_pop(std::uint16_t port) {
-  using namespace mailprobe;
-  probes::TcpOptions options;
-  options.service = "POP";
-  options.protocol = probes::MailProtocol::pop3;
-  options.target = {"127.0.0.1", port, net::AddressFamily::ipv4};
-  options.expect = {"+OK"};
-  options.expect_prefix = true;
-  options.credentials = protocol::Credentials{"probe@example.org", "secret"};
-  options.transcript = true;
-  auto result = co_await probes::probe_tcp(std::move(options), fuzz::session_deadline());
-  static_cast<void>(result);
-}
-
 }  // namespace
 
 MAILPROBE_FUZZ_TARGET(pop3_session) {
   auto [selector, script] = mailprobe::fuzz::select(data, size);
   static const char* mechanisms[] = {"", "PLAIN", "XOAUTH2", ""};
   if ((selector & 4) != 0) {
-    server.play(std::string(script), check_pop(server.port()));
+    server.play(std::string(script), mailprobe::fuzz::service_check(
+                                         server.port(), mailprobe::probes::MailProtocol::pop3));
   } else {
     server.play(std::string(script), mailbox(server.port(), mechanisms[selector & 3]));
   }
