@@ -38,11 +38,9 @@ interval=${DAEMON_SCALE_INTERVAL:-5}
 concurrent=${DAEMON_SCALE_CONCURRENT:-1000}
 hold=${DAEMON_SCALE_HOLD:-8}
 here=$(cd "$(dirname "$0")" && pwd)
-
-die() {
-  echo "daemon_scale: $*" >&2
-  exit 1
-}
+bench_name=daemon_scale
+# shellcheck source=bench/lib/common.sh
+source "$here/lib/common.sh"
 
 # --- setup: tools, lab, limits ------------------------------------------------------------
 
@@ -56,13 +54,8 @@ for n in "$seconds" "$rounds" "$checks" "$interval" "$concurrent" "$hold"; do
   [[ $n =~ ^[1-9][0-9]*$ ]] || die "'$n' is not a positive whole number"
 done
 ((interval >= 2)) || die "DAEMON_SCALE_INTERVAL must be at least 2 (the check's timeout must be shorter)"
-blackbox=${BLACKBOX_EXPORTER:-$(command -v prometheus-blackbox-exporter || command -v blackbox_exporter || true)}
-[[ -n $blackbox && -x $blackbox ]] || die "no blackbox_exporter (apt-get install prometheus-blackbox-exporter, or set BLACKBOX_EXPORTER)"
-for tool in node curl jq openssl getconf; do
-  command -v "$tool" >/dev/null || die "$tool is needed"
-done
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-((node_major >= 20)) || die "Node.js 20 or later is needed (found $(node --version))"
+find_blackbox
+need_tools node curl jq openssl getconf
 clk_tck=$(getconf CLK_TCK)
 
 # Every process holds one socket per probe in flight, mailprobe two (HTTP and SMTP).
@@ -78,89 +71,10 @@ fi
   die "a single check_smtp -S against the lab fails: $("$bin" check smtp -H localhost -p "$LAB_SMTP_PORT" -S --ca-file "$LAB_CA_FILE" -t 5 | head -n1)"
 
 work=$(mktemp -d)
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for _ in $(seq 40); do
-    local alive=0
-    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    ((alive)) || break
-    sleep 0.25
-  done
-  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- helpers ----------------------------------------------------------------------------
-
-# utime + stime of a process, in clock ticks (fields 14 and 15; the name may hold spaces).
-cpu_ticks() {
-  local stat
-  stat=$(<"/proc/$1/stat")
-  stat=${stat##*) }
-  local -a f
-  read -ra f <<<"$stat"
-  echo $((f[11] + f[12]))
-}
-# VmHWM (peak resident) or VmRSS of a process, in kB.
-mem_kb() { awk -v key="$2:" '$1 == key { print $2 }' "/proc/$1/status"; }
-now_ms() { date +%s%3N; }
-
-# Stops one process we started and waits for it (bounded: the daemon waits up to 15 s for
-# running checks, then it is killed).
-stop() {
-  local pid=$1
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 80); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.25
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-}
-
-# A port that was free a moment ago, for blackbox_exporter (which cannot report a port 0).
-free_port() {
-  node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => {
-    console.log(s.address().port); s.close(); });'
-}
-
-# Starts `mailprobe serve` on a config with `listen: 127.0.0.1:0` and reads the port from
-# its first log line. Sets daemon_pid and daemon_port.
-start_daemon() {
-  local config=$1 log=$2
-  "$bin" serve -c "$config" >"$log" 2>&1 &
-  daemon_pid=$!
-  pids+=("$daemon_pid")
-  for _ in $(seq 100); do
-    daemon_port=$(sed -n 's|.*serving [0-9]* checks at http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$log")
-    [[ -n $daemon_port ]] && return 0
-    kill -0 "$daemon_pid" 2>/dev/null || die "mailprobe serve exited: $(cat "$log")"
-    sleep 0.1
-  done
-  die "mailprobe serve did not start within 10 s: $(cat "$log")"
-}
-
-# Starts blackbox_exporter on a free port. Sets blackbox_pid and blackbox_port.
-start_blackbox() {
-  local log=$1
-  for _ in 1 2 3; do
-    blackbox_port=$(free_port)
-    "$blackbox" --config.file="$work/blackbox.yml" --web.listen-address="127.0.0.1:$blackbox_port" \
-      >"$log" 2>&1 &
-    blackbox_pid=$!
-    pids+=("$blackbox_pid")
-    for _ in $(seq 100); do
-      curl -sf "http://127.0.0.1:$blackbox_port/-/healthy" >/dev/null 2>&1 && return 0
-      kill -0 "$blackbox_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    stop "$blackbox_pid"
-  done
-  die "blackbox_exporter did not start: $(cat "$log")"
-}
 
 # Starts slow_smtp.mjs holding each session HOLD seconds. Sets slow_pid and slow_port.
 start_slow() {
@@ -182,19 +96,6 @@ stop_slow() {
   tail -n1 "$1"
 }
 
-# Sum of the scheduled checks' runs and failures, from /metrics.
-daemon_counts() {
-  curl -sf "http://127.0.0.1:$1/metrics" | awk '
-    /^mailprobe_check_runs_total\{/ { runs += $NF }
-    /^mailprobe_check_failures_total\{/ { failures += $NF }
-    END { printf "%d %d\n", runs, failures }'
-}
-
-# Log lines of the daemon beyond the expected ones, up to line N: errors would show here.
-daemon_surprises() {
-  head -n "$2" "$1" | grep -v -E '^mailprobe: (serving|stopping|stopped)' | head -n 5 || true
-}
-
 # One result row, kept for the tables: tool, mode, probes, seconds, cpu, hwm kB, failures.
 rows=()
 row() { rows+=("$(printf '%s|%s|%s|%s|%s|%s|%s' "$@")"); }
@@ -211,29 +112,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -subj /CN=loc
   -addext subjectAltName=DNS:localhost -days 2 -nodes \
   -keyout "$work/slow.key" -out "$work/slow.pem" >/dev/null 2>&1 || die "openssl cannot make a certificate"
 
-# The same conversation as check_smtp -S: banner, EHLO, STARTTLS, TLS (verified against
-# the CA, name localhost), EHLO again, QUIT.
-blackbox_module() { # name, timeout, CA file
-  cat <<EOF
-  $1:
-    prober: tcp
-    timeout: $2
-    tcp:
-      preferred_ip_protocol: ip4
-      query_response:
-        - expect: "^220"
-        - send: "EHLO bench.invalid"
-        - expect: "^250 "
-        - send: "STARTTLS"
-        - expect: "^220"
-        - starttls: true
-        - send: "EHLO bench.invalid"
-        - expect: "^250 "
-        - send: "QUIT"
-        - expect: "^221"
-      tls_config: {ca_file: "$3", server_name: localhost}
-EOF
-}
+# The same conversation as check_smtp -S (blackbox_module, bench/lib/common.sh).
 {
   echo "modules:"
   blackbox_module smtp_starttls 5s "$LAB_CA_FILE"
@@ -261,17 +140,7 @@ EOF
 
 # --- what runs ----------------------------------------------------------------------------
 
-echo "mailprobe:         $bin ($("$bin" --version))"
-echo "blackbox_exporter: $blackbox ($("$blackbox" --version 2>&1 | head -n1 | sed 's/^blackbox_exporter, //'))"
-echo "machine:           $(nproc) cores, $(uname -sr), $(openssl version | cut -d' ' -f1-2), node $(node --version)"
-if command -v readelf >/dev/null; then
-  # A Debug build (no -O) spends several times the CPU in its own code: say so next to
-  # its numbers.
-  producer=$(readelf --debug-dump=info "$bin" 2>/dev/null | grep -m1 DW_AT_producer || true)
-  if [[ -n $producer && ! $producer =~ \ -O[1-3s]?( |$) ]]; then
-    echo "NOTE: $bin was compiled without optimization (${producer##*): }): its CPU numbers are a Debug build's"
-  fi
-fi
+describe_tools
 echo
 
 # --- 1. throughput against Postfix --------------------------------------------------------

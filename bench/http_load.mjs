@@ -2,10 +2,11 @@
 // or blackbox_exporter's) at a fixed rate or with a fixed number in flight, bounded in count
 // and in time, and judges each answer by its `probe_success` line, as Prometheus would.
 //
-//   node bench/http_load.mjs --url URL (--rate PER_SECOND | --concurrency N)
+//   node bench/http_load.mjs --url URL [--url URL...] (--rate PER_SECOND | --concurrency N)
 //        --count MAX_REQUESTS --duration MAX_SECONDS [--warmup SECONDS] [--timeout SECONDS]
 //        [--pid PID --clk-tck TICKS]
 //
+// --url: several take turns, request by request (a mix of probes at one rate).
 // --rate: open loop, one request every 1/rate s (a request that would exceed --max-inflight
 //   is skipped and counted, so a slow server cannot pile up unbounded work).
 // --concurrency: N requests in flight, a new one as soon as one ends; with --count N it is
@@ -22,7 +23,7 @@ import { parseArgs } from 'node:util';
 
 const { values: opt } = parseArgs({
   options: {
-    url: { type: 'string' },
+    url: { type: 'string', multiple: true },
     rate: { type: 'string' },
     concurrency: { type: 'string' },
     count: { type: 'string', default: '1000' },
@@ -34,7 +35,7 @@ const { values: opt } = parseArgs({
     'clk-tck': { type: 'string', default: '100' },
   },
 });
-if (!opt.url || (opt.rate === undefined) === (opt.concurrency === undefined)) {
+if (!opt.url?.length || (opt.rate === undefined) === (opt.concurrency === undefined)) {
   console.error('usage: http_load.mjs --url URL (--rate R | --concurrency N) --count N --duration S');
   process.exit(2);
 }
@@ -81,6 +82,7 @@ function record(kind, detail) {
 }
 
 function request() {
+  const url = opt.url[total.sent % opt.url.length];
   total.sent += 1;
   total.inflight += 1;
   total.inflight_peak = Math.max(total.inflight_peak, total.inflight);
@@ -92,7 +94,7 @@ function request() {
       record(kind, detail);
       resolve();
     };
-    const req = http.get(opt.url, { agent, timeout: timeoutMs }, (res) => {
+    const req = http.get(url, { agent, timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk) => { body += chunk; });

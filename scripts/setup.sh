@@ -36,7 +36,7 @@ reference_packages=(
   monitoring-plugins-basic monitoring-plugins-standard nagios-plugins-contrib
   libmail-imapclient-perl libnet-smtp-tls-perl libnet-smtp-ssl-perl libio-socket-ssl-perl
   libnet-ssleay-perl libnet-smtpauth-perl libauthen-sasl-perl libemail-simple-perl
-  libtext-template-perl libdate-manip-perl swaks hyperfine time sqlite3
+  libtext-template-perl libdate-manip-perl swaks hyperfine time sqlite3 faketime
   prometheus prometheus-blackbox-exporter
   nagios4-core icinga2-bin icinga2-common
   spf-tools-perl opendkim-tools libnet-ip-perl libreadonly-perl libmonitoring-plugin-perl

@@ -238,11 +238,10 @@ boost::asio::awaitable<HttpResponse> Api::handle(const HttpRequest& request) {
 
   if (path == "/healthz") co_return respond(http::status::ok, "ok\n", "text/plain");
   if (path == "/metrics") {
-    co_return respond(
-        http::status::ok,
-        metrics_.exposition(scheduler_.checks(), location_,
-                            history_ != nullptr ? history_->write_errors() : 0, notifier_.counts()),
-        "text/plain; version=0.0.4; charset=utf-8");
+    auto text = co_await metrics_.exposition(scheduler_.checks(), location_, scheduler_.lag(),
+                                             history_ != nullptr ? history_->write_errors() : 0,
+                                             notifier_.counts());
+    co_return respond(http::status::ok, text, "text/plain; version=0.0.4; charset=utf-8");
   }
   if (path == "/probe") co_return co_await probe_.handle(request, url);
   auto refuse_unknown = [&](std::initializer_list<std::string_view> known) {

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 
 #include "daemon/metrics_dnsbl.hpp"
@@ -74,19 +77,12 @@ const std::vector<double>& Metrics::roundtrip_buckets() {
 
 void Metrics::observe(const CheckRuntime& check) {
   auto& totals = totals_[check.config.name];
-  if (totals.rtt_buckets.empty()) totals.rtt_buckets.assign(roundtrip_buckets().size(), 0);
   ++totals.runs;
   if (check.status.state == core::State::critical || check.status.state == core::State::unknown) {
     ++totals.failures;
   }
   const auto& metrics = check.last_result.metrics;
-  if (const auto* rtt = find(metrics, "rtt")) {
-    ++totals.rtt_count;
-    totals.rtt_sum += rtt->value;
-    const auto& bounds = roundtrip_buckets();
-    auto at = std::lower_bound(bounds.begin(), bounds.end(), rtt->value);
-    if (at != bounds.end()) ++totals.rtt_buckets[static_cast<std::size_t>(at - bounds.begin())];
-  }
+  if (const auto* rtt = find(metrics, "rtt")) totals.rtt.observe(rtt->value);
   if (const auto* lost = find(metrics, "lost")) totals.lost += lost->value;
   if (const auto* late = find(metrics, "late")) totals.late += late->value;
 }
@@ -182,13 +178,22 @@ void add_result_samples(output::PrometheusText& out, const output::Labels& label
   }
 }
 
-std::string Metrics::exposition(
-    const std::vector<std::shared_ptr<CheckRuntime>>& checks, const std::string& location,
-    std::uint64_t history_write_errors,
-    const std::map<std::pair<std::string, std::string>, std::uint64_t>& notifications) const {
+asio::awaitable<std::string> Metrics::exposition(
+    std::vector<std::shared_ptr<CheckRuntime>> checks, std::string location,
+    Histogram scheduler_lag, std::uint64_t history_write_errors,
+    std::map<std::pair<std::string, std::string>, std::uint64_t> notifications) const {
   output::PrometheusText out;
   out.family("mailprobe_build_info", "gauge", "mailprobe's version, as a label; always 1");
   out.sample("mailprobe_build_info", {{"version", MAILPROBE_VERSION}}, 1);
+  out.family("mailprobe_scheduler_lag_seconds", "histogram",
+             "How late scheduled runs began against their planned time (a wait for one of "
+             "the max_concurrent slots included)");
+  out.histogram("mailprobe_scheduler_lag_seconds", {}, scheduler_lag.cumulative(),
+                scheduler_lag.sum(), scheduler_lag.count());
+  out.family("mailprobe_scheduler_lag_max_seconds", "gauge",
+             "The latest a scheduled run began against its planned time since the daemon "
+             "started");
+  out.sample("mailprobe_scheduler_lag_max_seconds", {}, scheduler_lag.max());
   out.family("mailprobe_history_write_errors_total", "counter",
              "Results or state changes that could not be stored in the history database");
   out.sample("mailprobe_history_write_errors_total", {}, static_cast<double>(history_write_errors));
@@ -217,40 +222,43 @@ std::string Metrics::exposition(
   out.family("mailprobe_roundtrip_duration_seconds", "histogram",
              "Round-trip time of test messages, from the SMTP 250 to visible in the mailbox");
 
+  std::size_t written = 0;
   for (const auto& check : checks) {
-    output::Labels labels{
-        {"check", check->config.name}, {"plugin", check->config.plugin}, {"location", location}};
-    for (const auto& [name, value] : check->config.labels)
-      labels.emplace_back(name, value);
-    auto totals_at = totals_.find(check->config.name);
-    if (totals_at != totals_.end()) {
-      out.sample("mailprobe_check_runs_total", labels, static_cast<double>(totals_at->second.runs));
-      out.sample("mailprobe_check_failures_total", labels,
-                 static_cast<double>(totals_at->second.failures));
+    if (++written % checks_per_slice == 0) {
+      co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
     }
-    if (check->status.pending) continue;
-    const auto& status = check->status;
-    add_result_samples(out, labels, status.state, status.duration_seconds, status.metrics,
-                       status.last_run);
-    out.sample("mailprobe_check_hard", labels, status.type == StateType::hard ? 1 : 0);
-    out.sample("mailprobe_check_passive", labels, check->config.passive ? 1 : 0);
-    out.sample("mailprobe_check_last_run_timestamp_seconds", labels,
-               std::chrono::duration<double>(status.last_run.time_since_epoch()).count());
-    if (find(status.metrics, "send_ok") != nullptr && totals_at != totals_.end()) {
-      const auto& totals = totals_at->second;
-      out.sample("mailprobe_roundtrip_lost_total", labels, totals.lost);
-      out.sample("mailprobe_roundtrip_late_total", labels, totals.late);
-      std::vector<std::pair<double, std::uint64_t>> buckets;
-      std::uint64_t cumulative = 0;
-      for (std::size_t i = 0; i < roundtrip_buckets().size(); ++i) {
-        cumulative += totals.rtt_buckets[i];
-        buckets.emplace_back(roundtrip_buckets()[i], cumulative);
-      }
-      out.histogram("mailprobe_roundtrip_duration_seconds", labels, buckets, totals.rtt_sum,
-                    totals.rtt_count);
-    }
+    add_check(out, *check, location);
   }
-  return out.text();
+  co_return out.text();
+}
+
+void Metrics::add_check(output::PrometheusText& out, const CheckRuntime& check,
+                        const std::string& location) const {
+  output::Labels labels{
+      {"check", check.config.name}, {"plugin", check.config.plugin}, {"location", location}};
+  for (const auto& [name, value] : check.config.labels)
+    labels.emplace_back(name, value);
+  auto totals_at = totals_.find(check.config.name);
+  if (totals_at != totals_.end()) {
+    out.sample("mailprobe_check_runs_total", labels, static_cast<double>(totals_at->second.runs));
+    out.sample("mailprobe_check_failures_total", labels,
+               static_cast<double>(totals_at->second.failures));
+  }
+  if (check.status.pending) return;
+  const auto& status = check.status;
+  add_result_samples(out, labels, status.state, status.duration_seconds, status.metrics,
+                     status.last_run);
+  out.sample("mailprobe_check_hard", labels, status.type == StateType::hard ? 1 : 0);
+  out.sample("mailprobe_check_passive", labels, check.config.passive ? 1 : 0);
+  out.sample("mailprobe_check_last_run_timestamp_seconds", labels,
+             std::chrono::duration<double>(status.last_run.time_since_epoch()).count());
+  if (find(status.metrics, "send_ok") != nullptr && totals_at != totals_.end()) {
+    const auto& totals = totals_at->second;
+    out.sample("mailprobe_roundtrip_lost_total", labels, totals.lost);
+    out.sample("mailprobe_roundtrip_late_total", labels, totals.late);
+    out.histogram("mailprobe_roundtrip_duration_seconds", labels, totals.rtt.cumulative(),
+                  totals.rtt.sum(), totals.rtt.count());
+  }
 }
 
 }  // namespace mailprobe::daemon

@@ -1,9 +1,11 @@
 #include "daemon/scheduler.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
+#include <unordered_map>
 
 #include "daemon/log.hpp"
 #include "net/spawn.hpp"
@@ -76,6 +78,14 @@ std::chrono::milliseconds spread_offset(const std::string& name, std::chrono::mi
       static_cast<std::int64_t>(hash % static_cast<std::uint64_t>(window.count())));
 }
 
+const std::vector<double>& Scheduler::lag_buckets() {
+  // From a timer's own jitter (a tenth of a millisecond) to a run that missed its slot.
+  static const std::vector<double> buckets{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                           0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
+                                           1,      2.5,     5,      10,    30,     60};
+  return buckets;
+}
+
 Scheduler::Scheduler(asio::any_io_executor executor, History* history, ConcurrencyLimit& limit)
     : executor_(std::move(executor)), history_(history), limit_(limit) {}
 
@@ -97,17 +107,23 @@ void Scheduler::restore(CheckRuntime& check) {
 }
 
 void Scheduler::apply(const std::vector<CheckConfig>& configs) {
+  // The running checks by name: a reload of 10,000 checks compared every pair before (10^8
+  // string comparisons on the I/O thread, every run late meanwhile).
+  std::unordered_map<std::string, std::shared_ptr<CheckRuntime>> unclaimed;
+  unclaimed.reserve(checks_.size());
+  for (const auto& old : checks_)
+    unclaimed.emplace(old->config.name, old);
   std::vector<std::shared_ptr<CheckRuntime>> next;
   std::vector<std::shared_ptr<CheckRuntime>> added;
+  next.reserve(configs.size());
   for (const auto& config : configs) {
     std::shared_ptr<CheckRuntime> runtime;
-    for (const auto& old : checks_) {
-      if (old->config.name == config.name) runtime = old;
-    }
-    if (!runtime) {
+    if (auto kept = unclaimed.find(config.name); kept != unclaimed.end()) {
+      runtime = std::move(kept->second);
+      unclaimed.erase(kept);
+    } else {
       runtime = std::make_shared<CheckRuntime>(executor_);
-      runtime->config = config;
-      runtime->added = WallClock::now();
+      runtime->config.name = config.name;
       restore(*runtime);
       added.push_back(runtime);
     }
@@ -115,17 +131,18 @@ void Scheduler::apply(const std::vector<CheckConfig>& configs) {
     // which is the same unless its interval changed. A run under way has its own copy of
     // what it runs.
     runtime->config = config;
-    next.push_back(runtime);
+    next.push_back(std::move(runtime));
   }
-  for (const auto& old : checks_) {
-    bool kept = false;
-    for (const auto& check : next)
-      kept = kept || check == old;
-    if (!kept) old->removed = true;
+  for (const auto& [name, old] : unclaimed)
+    old->removed = true;
+  for (const auto& old : checks_)
     old->wake.cancel();
-  }
   checks_ = std::move(next);
+  // New checks' first runs count from now, when all are in place: restoring thousands of
+  // them from the history takes a while, and one planned meanwhile would start late.
+  auto now = WallClock::now();
   for (const auto& check : added) {
+    check->added = now;
     asio::co_spawn(executor_, loop(check),
                    log_failure("the schedule of check " + check->config.name));
   }
@@ -160,12 +177,13 @@ void ConcurrencyLimit::release() {
   --held_;
 }
 
-asio::awaitable<void> Scheduler::run_once(CheckRuntime& check) {
+asio::awaitable<void> Scheduler::run_once(CheckRuntime& check, Clock::time_point due) {
   co_await limit_.acquire();
   if (stopping_ || check.removed) {  // stopped (or removed) while it waited for a slot
     limit_.release();
     co_return;
   }
+  lag_.observe(std::max(0.0, std::chrono::duration<double>(Clock::now() - due).count()));
   check.running = true;
   auto started = Clock::now();
   auto call = check.config.call;  // a reload may replace the configuration meanwhile
@@ -218,7 +236,10 @@ WallClock::time_point next_run_time(const CheckRuntime& check, WallClock::time_p
                                                         config.interval, first_run_window));
   }
   if (check.status.type == StateType::soft && check.status.state != core::State::ok) {
-    return std::max(now, check.status.last_run + config.retry_interval);  // retest soon
+    // A last run later than now means the wall clock was set back: waiting for it to
+    // catch up would hold the retest for as long.
+    auto last_run = std::min(check.status.last_run, now);
+    return std::max(now, last_run + config.retry_interval);  // retest soon
   }
   // The check's grid: every interval, at an offset of its own within the interval, on the
   // wall clock. Runs are spread over the interval (no herd), do not drift, keep their
@@ -227,22 +248,33 @@ WallClock::time_point next_run_time(const CheckRuntime& check, WallClock::time_p
   auto interval = std::chrono::duration_cast<WallClock::duration>(config.interval);
   auto offset =
       std::chrono::duration_cast<WallClock::duration>(spread_offset(config.name, config.interval));
-  auto after = std::max(check.status.last_run, now);
-  auto since_grid = (after.time_since_epoch() - offset) % interval;
+  auto since_grid = (now.time_since_epoch() - offset) % interval;
   if (since_grid < WallClock::duration::zero()) since_grid += interval;
-  return after - since_grid + interval;
+  return now - since_grid + interval;
 }
 
 asio::awaitable<void> Scheduler::loop(std::shared_ptr<CheckRuntime> check) {
+  WallClock::time_point ran{};  // the slot of the last run
   while (!stopping_ && !check->removed) {
+    auto monotonic_now = Clock::now();  // read first: the due time errs early, not late
     auto now = WallClock::now();
     auto next = next_run_time(*check, now);
+    // A wall clock slewed (by NTP) behind the monotonic one wakes a run a moment before its
+    // slot, which is then the next slot again: the one after it is.
+    if (next == ran) next += check->config.interval;
     check->status.next_run = next;
-    check->wake.expires_after(std::chrono::duration_cast<Clock::duration>(next - now));
-    co_await check->wake.async_wait(use_tuple);  // the time comes, or a reload or stop
+    // When the run is due on the monotonic clock, for its lag: measured on the wall clock,
+    // a step of the clock would count as an hour late.
+    auto due = monotonic_now + std::chrono::duration_cast<Clock::duration>(next - now);
+    check->wake.expires_at(due);
+    // The time comes (on the monotonic clock), or a reload or stop cancels the wait.
+    auto [cancelled] = co_await check->wake.async_wait(use_tuple);
     if (stopping_ || check->removed) break;
-    if (WallClock::now() < next) continue;  // woken by a reload: the time may have changed
-    co_await run_once(*check);
+    // A reload: the time may have changed. Otherwise it is time, whatever the wall clock
+    // did meanwhile: set back an hour, it would hold the check for an hour.
+    if (cancelled) continue;
+    ran = next;
+    co_await run_once(*check, due);
   }
 }
 

@@ -17,6 +17,7 @@
 
 #include "daemon/check_status.hpp"
 #include "daemon/config.hpp"
+#include "daemon/histogram.hpp"
 #include "daemon/history.hpp"
 
 namespace mailprobe::daemon {
@@ -87,9 +88,16 @@ class Scheduler {
   // Called after every result (metrics that accumulate: counters, histograms).
   void on_result(ResultHandler handler) { result_ = std::move(handler); }
 
+  // How late runs began against their planned times (the grid, a retest, a first run),
+  // seconds: the first sign of a daemon with more checks than its thread can start on
+  // time. A run begins when it has its slot of max_concurrent, so waiting for one counts.
+  const Histogram& lag() const { return lag_; }
+  static const std::vector<double>& lag_buckets();
+
  private:
   asio::awaitable<void> loop(std::shared_ptr<CheckRuntime> check);
-  asio::awaitable<void> run_once(CheckRuntime& check);
+  // `due`: when the run was planned, on the monotonic clock.
+  asio::awaitable<void> run_once(CheckRuntime& check, std::chrono::steady_clock::time_point due);
   void restore(CheckRuntime& check);
 
   asio::any_io_executor executor_;
@@ -99,6 +107,7 @@ class Scheduler {
   bool stopping_ = false;
   HardChangeHandler hard_change_;
   ResultHandler result_;
+  Histogram lag_{lag_buckets()};
 };
 
 // A stable offset in [0, window) for `name`: spreads runs without randomness.

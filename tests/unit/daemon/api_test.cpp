@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_future.hpp>
 
 #include "daemon/metrics.hpp"
@@ -95,6 +97,44 @@ TEST_F(ApiTest, BadRequestsAreRefusedClearly) {
   auto probe = get("/probe?module=m&target=h&debug=true&modul=x");
   EXPECT_EQ(probe.result(), http::status::bad_request);
   EXPECT_EQ(probe.body(), "modul: unknown parameter (known: module, target, debug)\n");
+}
+
+// /metrics of many checks is written a slice of checks at a time: what came due meanwhile (a
+// run whose time has come) goes first instead of waiting for all of it, and every check is
+// in it once.
+TEST(MetricsExposition, LetsOtherWorkRunBetweenSlicesOfChecks) {
+  boost::asio::io_context io;
+  std::vector<std::shared_ptr<CheckRuntime>> checks;
+  for (std::size_t i = 0; i < 3 * Metrics::checks_per_slice; ++i) {
+    auto check = std::make_shared<CheckRuntime>(io.get_executor());
+    check->config.name = "check-" + std::to_string(i);
+    check->config.plugin = "check_tcp";
+    check->status.pending = false;
+    checks.push_back(check);
+  }
+  Metrics metrics;
+  std::string text;
+  bool done = false;
+  boost::asio::co_spawn(
+      io,
+      [&]() -> boost::asio::awaitable<void> {
+        text = co_await metrics.exposition(checks, "lab-1", Histogram(Scheduler::lag_buckets()), 0,
+                                           {});
+        done = true;
+      },
+      boost::asio::detached);
+  bool ran_meanwhile = false;
+  boost::asio::post(io, [&] { ran_meanwhile = !done; });
+  io.run();
+  ASSERT_TRUE(done);
+  EXPECT_TRUE(ran_meanwhile) << "the exposition held the thread for all of its checks";
+  std::size_t series = 0;
+  for (auto at = text.find("\nprobe_success{"); at != std::string::npos;
+       at = text.find("\nprobe_success{", at + 1))
+    ++series;
+  EXPECT_EQ(series, checks.size());
+  EXPECT_NE(text.find(R"(probe_success{check="check-1499",plugin="check_tcp",location="lab-1"})"),
+            std::string::npos);
 }
 
 TEST(ResultSamples, MxAddressesBecomeSeriesWithLabels) {

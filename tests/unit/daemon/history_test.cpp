@@ -86,6 +86,10 @@ TEST_F(HistoryTest, RetentionDropsOldRows) {
   auto history = open(60'000);
   ASSERT_TRUE(history);
   auto now = now_ms();
+  // The units of a check whose every result is gone go too; a check with results keeps its.
+  history->set_units("gone", R"({"time":"s"})");
+  history->record(result("gone", now - 120'000, State::ok), std::nullopt);
+  history->set_units("smtp", R"({"time":"s"})");
   history->record(
       result("smtp", now - 120'000, State::ok),
       ChangeRow{"smtp", now - 120'000, State::ok, State::critical, StateType::hard, ""});
@@ -95,6 +99,31 @@ TEST_F(HistoryTest, RetentionDropsOldRows) {
   ASSERT_EQ(rows.size(), 1U);
   EXPECT_EQ(rows[0].time_ms, now);
   EXPECT_TRUE(history->changes(10).empty());
+  EXPECT_TRUE(history->results("gone", 0, 100).empty());
+  EXPECT_FALSE(history->units("gone"));
+  EXPECT_EQ(history->units("smtp"), R"({"time":"s"})");
+}
+
+// Retention deletes the oldest hour of results every hour: through an index on their time,
+// not by reading every row kept (hundreds of millions at 10,000 checks a minute).
+TEST_F(HistoryTest, RetentionFindsOldResultsThroughAnIndex) {
+  auto history = open();
+  ASSERT_TRUE(history);
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((dir_ / "sub" / "history.sqlite").c_str(), &raw, SQLITE_OPEN_READONLY,
+                            nullptr),
+            SQLITE_OK);
+  std::unique_ptr<sqlite3, decltype(&sqlite3_close)> db(raw, &sqlite3_close);
+  std::string plan;
+  auto collect = [](void* out, int columns, char** values, char**) {
+    for (int i = 0; i < columns; ++i)
+      *static_cast<std::string*>(out) += std::string(values[i] != nullptr ? values[i] : "") + " ";
+    return 0;
+  };
+  ASSERT_EQ(sqlite3_exec(db.get(), "EXPLAIN QUERY PLAN DELETE FROM results WHERE time_ms < 1",
+                         collect, &plan, nullptr),
+            SQLITE_OK);
+  EXPECT_NE(plan.find("USING INDEX results_by_time"), std::string::npos) << plan;
 }
 
 TEST_F(HistoryTest, AnUnusablePathIsAnError) {
@@ -106,6 +135,45 @@ TEST_F(HistoryTest, AnUnusablePathIsAnError) {
   EXPECT_NE(history.failure().message.find("not-a-dir/history.sqlite: cannot open"),
             std::string::npos)
       << history.failure().message;
+}
+
+// A history the daemon cannot use is refused before anything is written to it: the file
+// stays byte for byte as it was.
+std::string contents(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+TEST_F(HistoryTest, AHistoryOfANewerSchemaIsRefusedAndLeftAsItWas) {
+  auto file = dir_ / "sub" / "history.sqlite";
+  open().reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(db, "PRAGMA user_version = 7", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  auto before = contents(file);
+  auto history = History::open(file.string(), 1000);
+  ASSERT_FALSE(history);
+  EXPECT_EQ(history.failure().message,
+            "database " + file.string() +
+                ": schema version 7 is newer than this mailprobe's (1); use the mailprobe that "
+                "wrote it, or another file");
+  EXPECT_EQ(contents(file), before);
+}
+
+TEST_F(HistoryTest, AHistoryWithGarbageForItsTablesIsRefusedAndLeftAsItWas) {
+  auto file = dir_ / "sub" / "history.sqlite";
+  open().reset();
+  auto damaged = contents(file);
+  ASSERT_GT(damaged.size(), 4096U * 4);
+  for (std::size_t i = 4096; i < 4096 * 4; ++i)
+    damaged[i] = static_cast<char>(i * 7919 % 251);  // pages 2 to 4: the tables' roots
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << damaged;
+  auto history = History::open(file.string(), 1000);
+  ASSERT_FALSE(history);
+  EXPECT_NE(history.failure().message.find(file.string() + ": damaged: "), std::string::npos)
+      << history.failure().message;
+  EXPECT_EQ(contents(file), damaged);
 }
 
 }  // namespace

@@ -1,13 +1,21 @@
 // When checks run: spread over their interval, on a grid that survives reloads and
-// restarts, soft problems retested soon, new checks run soon.
+// restarts, soft problems retested soon, new checks run soon; and how late they start.
 #include "daemon/scheduler.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
 #include <filesystem>
 #include <map>
+
+#include "daemon/metrics.hpp"
 
 namespace mailprobe::daemon {
 namespace {
@@ -80,6 +88,18 @@ TEST_F(SchedulerTest, ASoftProblemIsRetestedAfterTheRetryInterval) {
   EXPECT_LE(hard, t0 + 30s + 5min);
 }
 
+// The wall clock set back an hour after the last run (the run's time is an hour ahead of
+// now): the retest and the grid are not held until the clock catches up.
+TEST_F(SchedulerTest, AWallClockSetBackDoesNotHoldTheCheck) {
+  auto c = check("imap", 5min);
+  ran(*c, t0 + 1h, core::State::critical, StateType::soft);
+  EXPECT_EQ(next_run_time(*c, t0), t0 + 30s);
+  ran(*c, t0 + 1h);
+  auto next = next_run_time(*c, t0);
+  EXPECT_GT(next, t0);
+  EXPECT_LE(next, t0 + 5min);
+}
+
 TEST_F(SchedulerTest, ChecksOfOneIntervalAreSpreadOverAllOfIt) {
   // 200 checks every 10 minutes: their runs fall into every minute of the interval, none
   // with more than a quarter of them.
@@ -142,6 +162,116 @@ TEST_F(SchedulerTest, ARestartRestoresTheLastResultWithItsValuesAndUnits) {
   // point between the two is skipped, not caught up).
   EXPECT_LE(restored.status.next_run, WallClock::now() + 5min);
   std::filesystem::remove_all(dir);
+}
+
+// A reload keeps the checks that keep their name (state and loop), stops the others and
+// adds the new ones; new checks' first runs count from when all of them are in place.
+TEST_F(SchedulerTest, AReloadKeepsRemovesAndAddsChecksByName) {
+  ConcurrencyLimit limit(io.get_executor(), 4);
+  Scheduler scheduler(io.get_executor(), nullptr, limit);
+  auto config = [](const std::string& name) {
+    CheckConfig c;
+    c.name = name;
+    c.interval = 5min;
+    c.retry_interval = 30s;
+    return c;
+  };
+  auto before = WallClock::now();
+  scheduler.apply({config("a"), config("b"), config("c")});
+  auto first = scheduler.checks();
+  ASSERT_EQ(first.size(), 3U);
+  for (const auto& check : first) {
+    EXPECT_EQ(check->added, first.front()->added) << check->config.name;
+    EXPECT_GE(check->added, before);
+  }
+  first[1]->status.headline = "kept";
+
+  auto changed = config("b");
+  changed.interval = 10min;
+  scheduler.apply({config("d"), changed});
+  const auto& second = scheduler.checks();
+  ASSERT_EQ(second.size(), 2U);
+  EXPECT_EQ(second[0]->config.name, "d");
+  EXPECT_TRUE(second[0]->status.pending);
+  EXPECT_EQ(second[1], first[1]);  // the same check, its state and its loop
+  EXPECT_EQ(second[1]->status.headline, "kept");
+  EXPECT_EQ(second[1]->config.interval, 10min);
+  EXPECT_TRUE(first[0]->removed);
+  EXPECT_TRUE(first[2]->removed);
+  EXPECT_FALSE(first[1]->removed);
+}
+
+TEST(Histogram, CountsEachValueUnderItsUpperBound) {
+  static const std::vector<double> bounds{0.1, 1, 10};
+  Histogram histogram(bounds);
+  for (double value : {0.05, 0.1, 0.5, 10.0, 42.0})
+    histogram.observe(value);
+  // A value on a bound is in that bucket (Prometheus's "le"); one above all is in +Inf only.
+  using Bucket = std::pair<double, std::uint64_t>;
+  EXPECT_EQ(histogram.cumulative(), (std::vector<Bucket>{{0.1, 2}, {1, 3}, {10, 4}}));
+  EXPECT_EQ(histogram.count(), 5U);
+  EXPECT_DOUBLE_EQ(histogram.sum(), 52.65);
+  EXPECT_DOUBLE_EQ(histogram.max(), 42.0);
+}
+
+// A run that cannot start at its planned time (every max_concurrent slot is taken) is
+// measured as late by as long as it waited: /metrics shows what a daemon with more checks
+// than it can start on time looks like.
+TEST_F(SchedulerTest, ARunThatWaitsForASlotIsMeasuredAsLate) {
+  ConcurrencyLimit limit(io.get_executor(), 1);
+  Scheduler scheduler(io.get_executor(), nullptr, limit);
+  int results = 0;
+  scheduler.on_result([&](const CheckRuntime&) { ++results; });
+  CheckConfig config;
+  config.name = "late";
+  config.interval = 1s;
+  config.retry_interval = 1s;
+  config.call.timeout_seconds = 0.5;
+  config.call.task = [](core::Deadline) -> boost::asio::awaitable<core::ProbeResult> {
+    co_return core::ProbeResult{};
+  };
+  scheduler.apply({config});
+  // Its first run is planned at its offset within the first second; the only slot is held
+  // until 300 ms after that.
+  auto planned = scheduler.checks().front()->added + spread_offset(config.name, 1s);
+  constexpr auto held_past_plan = 300ms;
+  WallClock::time_point released;
+  boost::asio::co_spawn(
+      io,
+      [&]() -> boost::asio::awaitable<void> {
+        co_await limit.acquire();
+        boost::asio::steady_timer timer(io);
+        timer.expires_after(planned + held_past_plan - WallClock::now());
+        co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+        released = WallClock::now();
+        limit.release();
+      },
+      boost::asio::detached);
+  auto give_up = std::chrono::steady_clock::now() + 10s;
+  while (results == 0 && std::chrono::steady_clock::now() < give_up)
+    io.run_one_for(100ms);
+  ASSERT_EQ(results, 1);
+
+  const auto& lag = scheduler.lag();
+  EXPECT_EQ(lag.count(), 1U);
+  auto waited = std::chrono::duration<double>(released - planned).count();
+  EXPECT_GE(lag.max(), waited);
+  EXPECT_LT(lag.max(), waited + 5);  // room for a loaded machine, not for a wrong origin
+  EXPECT_DOUBLE_EQ(lag.sum(), lag.max());
+  EXPECT_EQ(lag.cumulative().front().second, 0U) << "not counted as on time";
+
+  Metrics metrics;
+  auto exposition = boost::asio::co_spawn(
+      io, metrics.exposition(scheduler.checks(), "lab-1", lag, 0, {}), boost::asio::use_future);
+  while (exposition.wait_for(0s) != std::future_status::ready)
+    io.run_one_for(100ms);
+  auto text = exposition.get();
+  EXPECT_NE(text.find("# TYPE mailprobe_scheduler_lag_seconds histogram\n"), std::string::npos);
+  EXPECT_NE(text.find("mailprobe_scheduler_lag_seconds_bucket{le=\"0.001\"} 0\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("mailprobe_scheduler_lag_seconds_count 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("mailprobe_scheduler_lag_max_seconds "), std::string::npos) << text;
 }
 
 }  // namespace
