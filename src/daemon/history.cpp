@@ -4,16 +4,15 @@
 #include <chrono>
 #include <filesystem>
 
+#include "daemon/history_sqlite.hpp"
 #include "daemon/log.hpp"
 
 namespace mailprobe::daemon {
 
 namespace {
 
-struct Finalizer {
-  void operator()(sqlite3_stmt* statement) const { sqlite3_finalize(statement); }
-};
-using Statement = std::unique_ptr<sqlite3_stmt, Finalizer>;
+using sqlite::prepare;
+using sqlite::Statement;
 
 constexpr const char* schema = R"sql(
 CREATE TABLE IF NOT EXISTS results (
@@ -53,21 +52,6 @@ CREATE TABLE IF NOT EXISTS notified (
   last_ms  INTEGER NOT NULL
 );
 )sql";
-
-Statement prepare(sqlite3* db, const char* sql) {
-  sqlite3_stmt* raw = nullptr;
-  sqlite3_prepare_v2(db, sql, -1, &raw, nullptr);
-  return Statement(raw);
-}
-
-std::string column_text(sqlite3_stmt* statement, int column) {
-  const auto* text = sqlite3_column_text(statement, column);
-  return text != nullptr ? reinterpret_cast<const char*>(text) : "";
-}
-
-core::State state_of(int value) {
-  return value >= 0 && value <= 3 ? static_cast<core::State>(value) : core::State::unknown;
-}
 
 // How long the writer waits for more results before it commits what it has.
 constexpr auto batch_window = std::chrono::milliseconds(100);
@@ -345,96 +329,6 @@ void History::write(const std::vector<Entry>& batch, WriterStatements& statement
     note_failure(SQLITE_ERROR, "cannot commit");
     sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
   }
-}
-
-std::vector<ResultRow> History::results(const std::string& check, std::int64_t since_ms,
-                                        int limit) {
-  // The newest `limit` results since `since_ms`, returned oldest first.
-  auto statement = prepare(reader_db_.get(),
-                           "SELECT time_ms, state, hard, attempt, headline, duration, metrics FROM "
-                           "(SELECT * FROM results WHERE check_name = ? AND time_ms >= ? "
-                           "ORDER BY time_ms DESC LIMIT ?) ORDER BY time_ms");
-  std::vector<ResultRow> rows;
-  auto* s = statement.get();
-  if (s == nullptr) return rows;
-  sqlite3_bind_text(s, 1, check.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64(s, 2, since_ms);
-  sqlite3_bind_int(s, 3, limit);
-  while (sqlite3_step(s) == SQLITE_ROW) {
-    ResultRow row;
-    row.check = check;
-    row.time_ms = sqlite3_column_int64(s, 0);
-    row.state = state_of(sqlite3_column_int(s, 1));
-    row.type = sqlite3_column_int(s, 2) != 0 ? StateType::hard : StateType::soft;
-    row.attempt = sqlite3_column_int(s, 3);
-    row.headline = column_text(s, 4);
-    row.duration_seconds = sqlite3_column_double(s, 5);
-    row.metrics_json = column_text(s, 6);
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
-
-std::vector<ChangeRow> History::changes(int limit) {
-  auto statement = prepare(reader_db_.get(),
-                           "SELECT check_name, time_ms, from_state, to_state, hard, headline FROM "
-                           "changes ORDER BY time_ms DESC, id DESC LIMIT ?");
-  std::vector<ChangeRow> rows;
-  auto* s = statement.get();
-  if (s == nullptr) return rows;
-  sqlite3_bind_int(s, 1, limit);
-  while (sqlite3_step(s) == SQLITE_ROW) {
-    ChangeRow row;
-    row.check = column_text(s, 0);
-    row.time_ms = sqlite3_column_int64(s, 1);
-    row.from = state_of(sqlite3_column_int(s, 2));
-    row.to = state_of(sqlite3_column_int(s, 3));
-    row.type = sqlite3_column_int(s, 4) != 0 ? StateType::hard : StateType::soft;
-    row.headline = column_text(s, 5);
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
-
-std::optional<std::pair<ResultRow, std::int64_t>> History::last(const std::string& check) {
-  auto rows = results(check, 0, 1);
-  if (rows.empty()) return std::nullopt;
-  // The state began at the check's last change; a check that never changed has been in
-  // its state since its first result.
-  auto statement =
-      prepare(reader_db_.get(),
-              "SELECT COALESCE((SELECT MAX(time_ms) FROM changes WHERE check_name = ?1),"
-              " (SELECT MIN(time_ms) FROM results WHERE check_name = ?1))");
-  std::int64_t since = rows.front().time_ms;
-  if (auto* s = statement.get()) {
-    sqlite3_bind_text(s, 1, check.c_str(), -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
-      since = sqlite3_column_int64(s, 0);
-    }
-  }
-  return std::make_pair(rows.front(), since);
-}
-
-std::optional<std::string> History::units(const std::string& check) {
-  auto statement = prepare(reader_db_.get(), "SELECT units FROM units WHERE check_name = ?");
-  auto* s = statement.get();
-  if (s == nullptr) return std::nullopt;
-  sqlite3_bind_text(s, 1, check.c_str(), -1, SQLITE_TRANSIENT);
-  if (sqlite3_step(s) != SQLITE_ROW) return std::nullopt;
-  return column_text(s, 0);
-}
-
-std::vector<NotifiedRow> History::notified() {
-  auto statement =
-      prepare(reader_db_.get(), "SELECT check_name, state, first_ms, last_ms FROM notified");
-  std::vector<NotifiedRow> rows;
-  auto* s = statement.get();
-  if (s == nullptr) return rows;
-  while (sqlite3_step(s) == SQLITE_ROW) {
-    rows.push_back(NotifiedRow{column_text(s, 0), state_of(sqlite3_column_int(s, 1)),
-                               sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3)});
-  }
-  return rows;
 }
 
 }  // namespace mailprobe::daemon
