@@ -10,6 +10,7 @@ if(MAILPROBE_STATIC_OPENSSL)
   set(OPENSSL_USE_STATIC_LIBS TRUE)
 endif()
 find_package(OpenSSL 3 REQUIRED)
+include(cmake/openssl_on_demand.cmake)
 find_package(SQLite3 REQUIRED)
 # SQLite (the daemon's history) from its archive too: Debian's shared one is bound at load
 # (BIND_NOW), 1,600 symbol lookups at every plugin start for a library plugins never call.

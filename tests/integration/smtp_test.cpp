@@ -2,8 +2,10 @@
 // command lines, certificates and thresholds.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 
@@ -25,6 +27,40 @@ TEST(CheckSmtp, PlainPortInTheMonitoringPluginsFormat) {
       run.first_line(),
       std::regex(R"(^SMTP OK - \d+\.\d{3} sec\. response time \| time=[0-9.]+s;;;0;10 )")))
       << run.output;
+}
+
+// What the dynamic loader opened during one plugin run (LD_DEBUG=libs, written to files
+// named PREFIX.PID).
+std::string libraries_loaded(const std::vector<std::string>& argv, const std::string& name) {
+  auto prefix = std::filesystem::temp_directory_path() /
+                ("mailprobe-ld-" + name + "-" + std::to_string(::getpid()));
+  auto run = run_plugin(argv, {{"LD_DEBUG", "libs"}, {"LD_DEBUG_OUTPUT", prefix.string()}});
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  std::string log;
+  for (const auto& entry : std::filesystem::directory_iterator(prefix.parent_path())) {
+    if (entry.path().filename().string().starts_with(prefix.filename().string() + ".")) {
+      std::ifstream file(entry.path());
+      log.append(std::istreambuf_iterator<char>(file), {});
+      std::filesystem::remove(entry.path());
+    }
+  }
+  return log;
+}
+
+// OpenSSL is loaded at its first call (cmake/openssl_on_demand.cmake): a check without TLS
+// never maps libssl or libcrypto, one with TLS does.
+TEST(CheckSmtp, OpensslIsLoadedOnlyWhenTlsIsSpoken) {
+#ifndef MAILPROBE_OPENSSL_ON_DEMAND
+  GTEST_SKIP() << "OpenSSL is linked at start in this build";
+#endif
+  auto plain = libraries_loaded(smtp({"-p", lab("LAB_SMTP_PORT")}), "plain");
+  EXPECT_NE(plain.find("calling init"), std::string::npos) << plain;  // the log was written
+  EXPECT_EQ(plain.find("libssl"), std::string::npos) << plain;
+  EXPECT_EQ(plain.find("libcrypto"), std::string::npos) << plain;
+  auto tls = libraries_loaded(
+      smtp({"-p", lab("LAB_SMTP_PORT"), "-S", "--ca-file", lab("LAB_CA_FILE")}), "tls");
+  EXPECT_NE(tls.find("libssl.so"), std::string::npos) << tls;
+  EXPECT_NE(tls.find("libcrypto.so"), std::string::npos) << tls;
 }
 
 TEST(CheckSmtp, StartTlsWithAuthNegotiatedFromEhlo) {
