@@ -125,7 +125,7 @@ expect_has "check_imap --" --starttls --auth-mechanism --user --sni --escape \
     --refuse --mismatch --maxbytes --delay --jail --all --extra-opts
 expect_not "check_imap --" --tls-server-name --authuser --lmtp --authtype
 expect "mailprobe check imap --auth" --auth-mechanism
-expect "check_ssmtp --auth-mechanism " USER LOGIN PLAIN XOAUTH2
+expect "check_ssmtp --auth-mechanism " USER LOGIN PLAIN XOAUTH2 OAUTHBEARER
 expect "check_tcp --mi" --mismatch
 expect "check_mail_roundtrip --rec" --receive-protocol --receive-host \
     --receive-port --receive-tls --receive-user --receive-password-file \
@@ -163,7 +163,7 @@ expect "check_smtp --output-format " json nagios
 expect "check_smtp --output-format j" json
 expect "check_smtp --output-format=j" json
 expect "check_mx --output-format=" json nagios
-expect "check_smtp -A " PLAIN LOGIN XOAUTH2
+expect "check_smtp -A " PLAIN LOGIN XOAUTH2 OAUTHBEARER
 expect "check_smtp --authtype X" XOAUTH2
 expect_not "check_imap -A " PLAIN LOGIN XOAUTH2   # -A is --all here
 expect "check_tcp -r " ok warn crit
@@ -172,7 +172,8 @@ expect "check_mailq -M " postfix exim
 expect "check_mailstore --compare " lt le eq ge gt
 expect "check_mailstore --search " profiles jobs emails
 expect_has "check_mailstore --status " succeeded failed '#all'
-expect "check_mail_roundtrip --receive-protocol " imap pop3
+expect "check_mail_roundtrip --receive-protocol " imap pop3 graph
+expect "check_mail_roundtrip --smtp-protocol " smtp graph
 expect "check_smtp -w " # a threshold: nothing to offer
 expect "check_smtp -c 1" # -c is --critical for a plugin
 expect "check_smtp -p "

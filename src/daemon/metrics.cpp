@@ -23,7 +23,8 @@ const core::Metric* find(const std::vector<core::Metric>& metrics, const std::st
 }
 
 bool is_phase(const std::string& name) {
-  return name == "time" || name == "connect" || name == "tls" || name == "banner" || name == "auth";
+  return name == "time" || name == "connect" || name == "tls" || name == "banner" ||
+         name == "auth" || name == "token";
 }
 
 // A state set (OpenMetrics): one sample per state, 1 for the current one.

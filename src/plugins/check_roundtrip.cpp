@@ -12,6 +12,7 @@
 #include "plugins/run_plugin.hpp"
 #include "probes/roundtrip.hpp"
 #include "probes/roundtrip_message.hpp"
+#include "protocol/http_client.hpp"
 
 namespace mailprobe::plugins {
 
@@ -44,16 +45,34 @@ core::Outcome<std::string> load_or_create_secret(const std::string& path, bool m
   return read_secret_file(path);
 }
 
+// A Graph leg's mailbox (--<prefix>-user, by default `mailbox`) and its OAuth 2.0 access
+// token, which the leg's password file or variable holds.
+core::Outcome<protocol::Credentials> graph_credentials(const ServerOptions& server,
+                                                       const std::string& mailbox,
+                                                       const std::string& prefix) {
+  if (server.password_file.empty() && server.password_env.empty()) {
+    return core::Failure{"options", core::FailureKind::config,
+                         "--" + prefix + "-protocol graph needs an access token: --" + prefix +
+                             "-password-file or --" + prefix + "-password-env"};
+  }
+  auto token = secret_from(server.password_file, server.password_env, "--" + prefix + "-user");
+  if (!token) return token.failure();
+  return protocol::Credentials{server.user.empty() ? mailbox : server.user, *token};
+}
+
 }  // namespace
 
 PluginPlan check_roundtrip(const std::string& name, int argc, const char* const* argv) {
   OptionParser app{name,
-                   "Sends a test message through SMTP and times its arrival over IMAP or POP3; "
-                   "remembers earlier messages to count late and lost ones."};
+                   "Sends a test message through SMTP (or Microsoft Graph) and times its arrival "
+                   "over IMAP, POP3 or Graph; remembers earlier messages to count late and lost "
+                   "ones."};
   probes::RoundTripOptions rt;
   ServerOptions smtp{"", 0, "starttls", "", "", ""};
   ServerOptions receive{"", 0, "tls", "", "", ""};
   std::string receive_protocol = "imap";
+  std::string smtp_protocol = "smtp";
+  std::string graph_url = rt.graph_url;
   std::string ca_file, state_file, secret_file, junk_state = "warn", output_format = "nagios";
   std::string warning = "120", critical = "600";
   bool insecure = false;
@@ -67,7 +86,14 @@ PluginPlan check_roundtrip(const std::string& name, int argc, const char* const*
   app.value("--from", rt.from, "Sender address of the test message");
   app.value("--to", rt.to, "Recipient address (the mailbox read below, or a reflector)");
   app.value("--helo", rt.helo, "Name for EHLO (default: this machine's)");
-  app.value("--receive-protocol", receive_protocol, "imap (default) or pop3");
+  app.value("--smtp-protocol", smtp_protocol,
+            "smtp (default) or graph: Microsoft Graph's sendMail as --smtp-user (default: "
+            "--from), its access token in --smtp-password-file");
+  app.value("--receive-protocol", receive_protocol,
+            "imap (default), pop3 or graph: Microsoft Graph as --receive-user (default: --to), "
+            "its access token in --receive-password-file");
+  app.value("--graph-url", graph_url,
+            "Microsoft Graph's base URL (default: https://graph.microsoft.com)");
   add_server_options(app, receive, "receive",
                      "Server to read the mailbox on (default: --smtp-host)");
   app.value("--mailbox", rt.mailbox, "IMAP mailbox to watch (default: INBOX)");
@@ -137,23 +163,63 @@ PluginPlan check_roundtrip(const std::string& name, int argc, const char* const*
     rt.protocol = probes::ReceiveProtocol::imap;
   } else if (receive_protocol == "pop3") {
     rt.protocol = probes::ReceiveProtocol::pop3;
+  } else if (receive_protocol == "graph") {
+    rt.protocol = probes::ReceiveProtocol::graph;
   } else {
-    return error("--receive-protocol '" + receive_protocol + "': use imap or pop3");
+    return error("--receive-protocol '" + receive_protocol + "': use imap, pop3 or graph");
   }
-  bool pop3 = rt.protocol == probes::ReceiveProtocol::pop3;
-  auto smtp_server = make_server(smtp, "smtp", {465, 587, 25}, ca_file, insecure, false);
-  if (!smtp_server) return error(smtp_server.failure().message);
-  if (receive.host.empty()) receive.host = smtp.host;
-  auto receive_server = make_server(
-      receive, "receive", pop3 ? DefaultPorts{995, 110, 110} : DefaultPorts{993, 143, 143}, ca_file,
-      insecure, true);
-  if (!receive_server) return error(receive_server.failure().message);
-  rt.smtp = smtp_server->target;
-  rt.smtp_tls = smtp_server->tls;
-  rt.smtp_credentials = smtp_server->credentials;
-  rt.receive = receive_server->target;
-  rt.receive_tls = receive_server->tls;
-  rt.receive_credentials = *receive_server->credentials;
+  if (smtp_protocol == "graph") {
+    rt.send_protocol = probes::SendProtocol::graph;
+  } else if (smtp_protocol != "smtp") {
+    return error("--smtp-protocol '" + smtp_protocol + "': use smtp or graph");
+  }
+  bool graph_send = rt.send_protocol == probes::SendProtocol::graph;
+  bool graph_receive = rt.protocol == probes::ReceiveProtocol::graph;
+  probes::Target graph_target;
+  if (graph_send || graph_receive) {
+    auto url = protocol::parse_http_url(graph_url);
+    if (!url) return error("--graph-url " + url.failure().message);
+    if (!url->tls) {
+      return error("--graph-url '" + protocol::url_for_logs(graph_url) +
+                   "': use https:// (an access token must not travel in clear text)");
+    }
+    PluginOptions trust;
+    trust.ca_file = ca_file;
+    trust.insecure = insecure;
+    auto tls = make_tls_policy(trust, probes::TlsMode::implicit);
+    if (!tls) return error(tls.failure().message);
+    rt.graph_url = graph_url;
+    rt.graph_tls = tls->context;
+    graph_target = {url->host, url->port, net::AddressFamily::any};
+  }
+  if (graph_send) {
+    auto credentials = graph_credentials(smtp, rt.from, "smtp");
+    if (!credentials) return error(credentials.failure().message);
+    rt.smtp = graph_target;
+    rt.smtp_credentials = *credentials;
+  } else {
+    auto smtp_server = make_server(smtp, "smtp", {465, 587, 25}, ca_file, insecure, false);
+    if (!smtp_server) return error(smtp_server.failure().message);
+    rt.smtp = smtp_server->target;
+    rt.smtp_tls = smtp_server->tls;
+    rt.smtp_credentials = smtp_server->credentials;
+  }
+  if (graph_receive) {
+    auto credentials = graph_credentials(receive, rt.to, "receive");
+    if (!credentials) return error(credentials.failure().message);
+    rt.receive = graph_target;
+    rt.receive_credentials = *credentials;
+  } else {
+    bool pop3 = rt.protocol == probes::ReceiveProtocol::pop3;
+    if (receive.host.empty()) receive.host = graph_send ? "" : smtp.host;
+    auto receive_server = make_server(
+        receive, "receive", pop3 ? DefaultPorts{995, 110, 110} : DefaultPorts{993, 143, 143},
+        ca_file, insecure, true);
+    if (!receive_server) return error(receive_server.failure().message);
+    rt.receive = receive_server->target;
+    rt.receive_tls = receive_server->tls;
+    rt.receive_credentials = *receive_server->credentials;
+  }
 
   auto state_dir = default_state_dir();
   rt.state_file = state_file.empty() ? state_dir + "/roundtrip.sqlite" : state_file;
@@ -173,7 +239,7 @@ PluginPlan check_roundtrip(const std::string& name, int argc, const char* const*
   auto call = plugin_call(
       service, [rt](core::Deadline deadline) { return probes::probe_roundtrip(rt, deadline); },
       timeout, *format, rt.transcript);
-  call.servers = {smtp.host, receive.host};
+  call.servers = {rt.smtp.host, rt.receive.host};
   return call;
 }
 

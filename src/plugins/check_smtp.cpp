@@ -31,7 +31,8 @@ PluginPlan check_smtp(const std::string& name, int argc, const char* const* argv
   app.flag("-s,--ssl,--tls", implicit_tls, "Use implicit TLS (SMTPS, port 465)");
   app.flag("-S,--starttls", starttls, "Use STARTTLS; fail if the server does not offer it");
   app.value("-A,--authtype", smtp.auth_mechanism,
-            "AUTH mechanism: PLAIN, LOGIN or XOAUTH2 (default: the best the server offers)");
+            "AUTH mechanism: PLAIN, LOGIN, XOAUTH2 or OAUTHBEARER (default: the best the server "
+            "offers)");
   if (auto done = parse_plugin_options(app, argc, argv, "SMTP")) return *done;
   if (options.host.empty()) options.host = positional_host;
   if (options.host.empty()) return option_error("SMTP", "no host given (-H)");
@@ -53,6 +54,11 @@ PluginPlan check_smtp(const std::string& name, int argc, const char* const* argv
   if (!tls) return option_error("SMTP", tls.failure().message);
   auto credentials = make_credentials(options);
   if (!credentials) return option_error("SMTP", credentials.failure().message);
+  if (options.oauth.given()) {
+    auto source = make_token_source(options.oauth, options.user);
+    if (!source) return option_error("SMTP", source.failure().message);
+    smtp.oauth = *source;
+  }
   if (!smtp.auth_mechanism.empty() && !*credentials) {
     return option_error("SMTP", "-A " + smtp.auth_mechanism + " needs a user (-U) and a password");
   }
@@ -63,7 +69,7 @@ PluginPlan check_smtp(const std::string& name, int argc, const char* const* argv
   smtp.tls = *tls;
   smtp.response_time = *thresholds;
   smtp.credentials = *credentials;
-  smtp.token = !options.token_file.empty();
+  smtp.token = *credentials && (*credentials)->token;
   smtp.transcript = options.verbose > 0;
   auto call = plugin_call(
       "SMTP", [smtp](core::Deadline deadline) { return probes::probe_smtp(smtp, deadline); },

@@ -101,8 +101,9 @@ PluginPlan check_tcp_family(const std::string& name, int argc, const char* const
            "any other port");
   app.flag("--starttls", force_starttls, "Use STARTTLS (STLS for POP3) whatever the port");
   app.value("--auth-mechanism", tcp.login_mechanism,
-            "Login: USER, PLAIN or XOAUTH2 for POP3; LOGIN, PLAIN or XOAUTH2 for IMAP "
-            "(default: USER or LOGIN, XOAUTH2 with --token-file)");
+            "Login: USER, PLAIN, XOAUTH2 or OAUTHBEARER for POP3; LOGIN, PLAIN, XOAUTH2 or "
+            "OAUTHBEARER for IMAP (default: USER or LOGIN; with a token OAUTHBEARER when "
+            "offered, else XOAUTH2)");
   if (auto done = parse_plugin_options(app, argc, argv, service)) return *done;
   if (options.host.empty()) options.host = positional_host;
   if (options.host.empty()) return option_error(service, "no host given (-H)");
@@ -142,6 +143,11 @@ PluginPlan check_tcp_family(const std::string& name, int argc, const char* const
   if (!tls_policy) return option_error(service, tls_policy.failure().message);
   auto credentials = make_credentials(options);
   if (!credentials) return option_error(service, credentials.failure().message);
+  if (options.oauth.given()) {
+    auto source = make_token_source(options.oauth, options.user);
+    if (!source) return option_error(service, source.failure().message);
+    tcp.oauth = *source;
+  }
   if (*credentials && profile.protocol != probes::MailProtocol::pop3 &&
       profile.protocol != probes::MailProtocol::imap) {
     return option_error(service, "--user logs in over POP3 or IMAP only");
@@ -171,18 +177,18 @@ PluginPlan check_tcp_family(const std::string& name, int argc, const char* const
   tcp.delay = delay;
   tcp.response_time = *thresholds;
   tcp.credentials = *credentials;
-  if (!options.token_file.empty() && tcp.login_mechanism.empty()) tcp.login_mechanism = "XOAUTH2";
   if (!tcp.login_mechanism.empty()) {
     std::string mechanism = tcp.login_mechanism;
     for (auto& c : mechanism)
       c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     bool pop3 = profile.protocol == probes::MailProtocol::pop3;
-    bool known =
-        mechanism == "PLAIN" || mechanism == "XOAUTH2" || mechanism == (pop3 ? "USER" : "LOGIN");
+    bool known = mechanism == "PLAIN" || mechanism == "XOAUTH2" || mechanism == "OAUTHBEARER" ||
+                 mechanism == (pop3 ? "USER" : "LOGIN");
     if (!*credentials) return option_error(service, "--auth-mechanism needs --user");
     if (!known) {
       return option_error(service, "--auth-mechanism " + tcp.login_mechanism + ": use " +
-                                       (pop3 ? "USER" : "LOGIN") + ", PLAIN or XOAUTH2");
+                                       (pop3 ? "USER" : "LOGIN") +
+                                       ", PLAIN, XOAUTH2 or OAUTHBEARER");
     }
     tcp.login_mechanism = mechanism;
   }

@@ -41,7 +41,8 @@ void add_credential_options(OptionParser& app, PluginOptions& options, const std
   app.value("--password-file", options.password_file, "File whose first line is the password");
   app.value("--password-env", options.password_env, "Environment variable that holds the password");
   app.value("--token-file", options.token_file,
-            "File whose first line is an OAuth 2.0 access token (AUTH XOAUTH2)");
+            "File whose first line is an OAuth 2.0 access token (OAUTHBEARER or XOAUTH2)");
+  add_oauth_options(app, options.oauth);
 }
 
 void add_certificate_options(OptionParser& app, PluginOptions& options, bool sni_takes_value) {
@@ -136,6 +137,17 @@ core::Outcome<std::string> read_secret_file(const std::string& path) {
 core::Outcome<std::optional<protocol::Credentials>> make_credentials(const PluginOptions& options) {
   int sources = (options.password.empty() ? 0 : 1) + (options.password_file.empty() ? 0 : 1) +
                 (options.password_env.empty() ? 0 : 1) + (options.token_file.empty() ? 0 : 1);
+  if (options.oauth.given()) {
+    if (sources > 0) {
+      return option_error(
+          "--oauth-* gets the token itself: not with -P, --password-file, "
+          "--password-env or --token-file");
+    }
+    if (options.user.empty()) {
+      return option_error("--oauth-* needs --user: the mailbox to log in as");
+    }
+    return std::optional<protocol::Credentials>{protocol::Credentials{options.user, "", true}};
+  }
   if (options.user.empty()) {
     if (sources > 0) return option_error("a password or token was given without a user (--user)");
     return std::optional<protocol::Credentials>{};
@@ -146,7 +158,7 @@ core::Outcome<std::optional<protocol::Credentials>> make_credentials(const Plugi
   }
   if (sources > 1)
     return option_error("give only one of -P, --password-file, --password-env, --token-file");
-  protocol::Credentials credentials{options.user, options.password};
+  protocol::Credentials credentials{options.user, options.password, !options.token_file.empty()};
   if (!options.password_file.empty() || !options.token_file.empty()) {
     auto secret = read_secret_file(options.password_file.empty() ? options.token_file
                                                                  : options.password_file);

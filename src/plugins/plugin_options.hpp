@@ -9,6 +9,7 @@
 
 #include "core/outcome.hpp"
 #include "core/range.hpp"
+#include "plugins/oauth_options.hpp"
 #include "plugins/option_parser.hpp"
 #include "probes/common.hpp"
 #include "protocol/sasl.hpp"
@@ -39,14 +40,16 @@ struct PluginOptions {
   std::string password;  // -P, compatibility only: visible in the process list
   std::string password_file;
   std::string password_env;
-  std::string token_file;  // OAuth 2.0 bearer token for XOAUTH2
+  std::string token_file;  // OAuth 2.0 bearer token for OAUTHBEARER/XOAUTH2
+  OAuthOptions oauth;      // --oauth-*: mailprobe gets the token itself
 };
 
 // Registers -H -p -4 -6 -t -w -c -v --output-format and the TLS trust options.
 // `port_help` describes the default port.
 void add_connection_options(OptionParser& app, PluginOptions& options,
                             const std::string& port_help);
-// Registers --user/-U, -P/--password, --password-file, --password-env, --token-file.
+// Registers --user/-U, -P/--password, --password-file, --password-env, --token-file and
+// the --oauth-* options.
 // `user_flag` is "-U,--user,--authuser" for check_smtp, "--user" elsewhere.
 void add_credential_options(OptionParser& app, PluginOptions& options, const std::string& user_flag,
                             const std::string& password_flag);
@@ -64,7 +67,8 @@ struct CertificateDays {
 core::Outcome<CertificateDays> parse_certificate_days(const std::string& text);
 core::Outcome<probes::TlsPolicy> make_tls_policy(const PluginOptions& options,
                                                  probes::TlsMode mode);
-// nullopt when no user was given; fails when a user has no password source.
+// nullopt when no user was given; fails when a user has no password source. With --oauth-*
+// the secret is left empty: the token source fills it in at each run.
 core::Outcome<std::optional<protocol::Credentials>> make_credentials(const PluginOptions& options);
 core::Outcome<OutputFormat> make_output_format(const PluginOptions& options);
 

@@ -150,6 +150,9 @@ asio::awaitable<core::ProbeResult> probe_roundtrip(RoundTripOptions options,
   if (options.protocol == ReceiveProtocol::imap) {
     // The IMAP side starts the sending half itself once it is listening.
     co_await roundtrip::receive_imap(run, options.secret);
+  } else if (options.protocol == ReceiveProtocol::graph) {
+    // So does Graph's, once it has counted what the mailbox held before.
+    co_await roundtrip::receive_graph(run, options.secret);
   } else {
     co_await roundtrip::send_probe(run, options.secret);
     if (run.send_ok) co_await roundtrip::receive_pop3(run, options.secret);

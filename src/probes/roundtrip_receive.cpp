@@ -94,6 +94,8 @@ bool skip_malformed(Run& run, const Sighting& sighting, std::string_view field) 
   return false;
 }
 
+}  // namespace
+
 void receive_failed(Run& run, const core::Failure& failure) {
   run.result.subchecks.push_back({core::State::critical, "receive: " + failure.message, {}});
   if (!run.result.failure) run.result.failure = failure;
@@ -103,8 +105,6 @@ asio::awaitable<void> sleep_until(Clock::time_point until) {
   asio::steady_timer timer(co_await asio::this_coro::executor, until);
   co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
 }
-
-}  // namespace
 
 std::optional<std::int64_t> parse_internal_date(std::string_view text) {
   while (!text.empty() && text.front() == ' ')

@@ -13,6 +13,7 @@
 #include "probes/roundtrip.hpp"
 #include "probes/roundtrip_message.hpp"
 #include "probes/roundtrip_state.hpp"
+#include "protocol/graph_client.hpp"
 
 namespace mailprobe::probes::roundtrip {
 
@@ -46,13 +47,13 @@ struct Run {
   std::string probe_id;
   bool send_done = false;
   bool send_ok = false;
-  std::optional<Clock::time_point> accepted_at;  // the final 250 after DATA
+  std::optional<Clock::time_point> accepted_at;  // the final 250 after DATA (Graph: the 202)
   std::int64_t accepted_ms = 0;
   boost::asio::steady_timer send_finished;  // cancelled when the sending half ends
 
   // Receiving half
   bool receive_ok = false;
-  std::string receive_method;  // "IMAP IDLE", "IMAP polling", "POP3 polling"
+  std::string receive_method;  // "IMAP IDLE", "IMAP polling", "POP3 polling", "Graph polling"
   std::vector<Arrival> arrivals;
   int foreign = 0;  // genuine probes in the mailbox that are not this check's
 
@@ -74,9 +75,21 @@ struct Sighting {
 // when the message is ours to delete.
 bool handle_sighting(Run& run, const Sighting& sighting, const std::string& secret);
 
+// A failure of the receiving half: a CRITICAL subcheck, and the run's failure if first.
+void receive_failed(Run& run, const core::Failure& failure);
+boost::asio::awaitable<void> sleep_until(Clock::time_point until);
+
 boost::asio::awaitable<void> send_probe(Run& run, std::string secret);
 boost::asio::awaitable<void> receive_imap(Run& run, std::string secret);
 boost::asio::awaitable<void> receive_pop3(Run& run, std::string secret);
+boost::asio::awaitable<void> receive_graph(Run& run, std::string secret);
+
+// Microsoft Graph for a leg: the endpoint of options.graph_url.
+core::Outcome<protocol::graph::Endpoint> graph_endpoint(const RoundTripOptions& options);
+// The OAuth 2.0 access token a Graph leg presents: the one place where it comes in. Today
+// the leg's secret (a token file); a token source that fetches and renews tokens plugs in
+// here.
+std::string graph_access_token(const protocol::Credentials& credentials);
 
 // Milliseconds since the epoch from an IMAP INTERNALDATE ("22-Nov-2026 12:00:00 +0000")
 // or an RFC 5322 date ("Sat, 22 Nov 2026 12:00:00 +0000").

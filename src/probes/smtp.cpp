@@ -29,6 +29,24 @@ boost::asio::awaitable<core::ProbeResult> probe_smtp(SmtpOptions options, core::
   auto fail = [&](const core::Failure& failure) {
     result.fail(failure, default_state(failure.kind));
   };
+  // The token first, so that the mail server does not wait for the token endpoint; its
+  // time is the phase "token", not part of the server's response time.
+  auto credentials = options.credentials;
+  std::optional<AccessToken> token;
+  if (options.oauth && credentials) {
+    auto got = co_await obtain_login_token(*options.oauth, *credentials, result, deadline,
+                                           options.transcript);
+    if (!got) {
+      fail(got.failure());
+      co_return result;
+    }
+    token = std::move(*got);
+  }
+  if (credentials) {
+    // OAUTHBEARER names the server as the client reached it (RFC 7628 section 3.1).
+    credentials->host = options.tls.name_for(options.target);
+    credentials->port = options.target.port;
+  }
   auto started = Clock::now();
 
   auto connected =
@@ -111,17 +129,30 @@ boost::asio::awaitable<core::ProbeResult> probe_smtp(SmtpOptions options, core::
     }
   }
 
-  if (options.credentials) {
+  if (credentials) {
     auto auth_started = Clock::now();
-    auto mechanism =
-        protocol::choose_auth_mechanism(*capabilities, options.auth_mechanism, options.token);
+    auto mechanism = protocol::choose_auth_mechanism(*capabilities, options.auth_mechanism,
+                                                     options.token || credentials->token);
     if (!mechanism) {
       fail(mechanism.failure());
       co_await smtp.quit();
       co_await connection.close();
       co_return result;
     }
-    auto authenticated = co_await smtp.authenticate(*mechanism, *options.credentials);
+    auto authenticated = co_await smtp.authenticate(*mechanism, *credentials);
+    if (!authenticated && authenticated.failure().kind == core::FailureKind::rejected && token &&
+        token->cached) {
+      // A cached token may have been revoked: one new token, one more try.
+      auto renewed = co_await renew_login_token(*options.oauth, *token, *credentials, result,
+                                                deadline, options.transcript);
+      if (!renewed) {
+        fail(renewed.failure());
+        co_await smtp.quit();
+        co_await connection.close();
+        co_return result;
+      }
+      authenticated = co_await smtp.authenticate(*mechanism, *credentials);
+    }
     if (!authenticated) {
       fail(authenticated.failure());
       co_await smtp.quit();
@@ -130,9 +161,7 @@ boost::asio::awaitable<core::ProbeResult> probe_smtp(SmtpOptions options, core::
     }
     add_phase_metric(result, "auth", since(auth_started));
     result.subchecks.push_back(
-        {core::State::ok,
-         "AUTH " + *mechanism + " as " + options.credentials->user + " accepted",
-         {}});
+        {core::State::ok, "AUTH " + *mechanism + " as " + credentials->user + " accepted", {}});
   }
 
   if (!options.from.empty()) {

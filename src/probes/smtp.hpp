@@ -10,6 +10,7 @@
 #include "core/range.hpp"
 #include "core/result.hpp"
 #include "probes/common.hpp"
+#include "probes/oauth_tokens.hpp"
 #include "protocol/sasl.hpp"
 
 namespace mailprobe::probes {
@@ -26,10 +27,12 @@ struct SmtpOptions {
   std::vector<std::string> responses;                // -R: extended regular expression per command
   std::optional<protocol::Credentials> credentials;  // -U with a password or token
   std::string auth_mechanism;                        // -A; empty: the best offered
-  bool token = false;                                // the secret is an OAuth token (XOAUTH2)
+  bool token = false;                                // the secret is an OAuth token
   bool ignore_quit_failure = false;                  // -q
   core::Thresholds response_time;                    // -w, -c
   bool transcript = false;                           // -v, debug=true
+  // --oauth-*: the token comes from here at each run (the credentials' secret is empty).
+  std::shared_ptr<TokenSource> oauth;
 };
 
 boost::asio::awaitable<core::ProbeResult> probe_smtp(SmtpOptions options, core::Deadline deadline);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/asio/this_coro.hpp>
+#include <sstream>
 
 #include "core/format.hpp"
 #include "net/connection.hpp"
@@ -87,6 +88,24 @@ boost::asio::awaitable<core::ProbeResult> probe_tcp(TcpOptions options, core::De
                                                             : default_state(failure.kind);
     result.fail(failure, state);
   };
+  // The token first, so that the mail server does not wait for the token endpoint; its
+  // time is the phase "token", not part of the server's response time.
+  auto credentials = options.credentials;
+  std::optional<AccessToken> token;
+  if (options.oauth && credentials) {
+    auto got = co_await obtain_login_token(*options.oauth, *credentials, result, deadline,
+                                           options.transcript);
+    if (!got) {
+      fail(got.failure());
+      co_return result;
+    }
+    token = std::move(*got);
+  }
+  if (credentials) {
+    // OAUTHBEARER names the server as the client reached it (RFC 7628 section 3.1).
+    credentials->host = options.tls.name_for(options.target);
+    credentials->port = options.target.port;
+  }
   auto started = Clock::now();
   auto where = " on " + options.target.host + " port " + std::to_string(options.target.port);
 
@@ -190,13 +209,12 @@ boost::asio::awaitable<core::ProbeResult> probe_tcp(TcpOptions options, core::De
       assess_tls(*facts, options.tls, result);
     }
 
-    if (options.credentials) {
+    if (credentials) {
       auto auth_started = Clock::now();
-      core::Status login = core::success();
-      if (options.protocol == MailProtocol::pop3) {
-        login = co_await pop3.login(*options.credentials, options.login_mechanism);
-      } else if (options.protocol == MailProtocol::imap) {
-        auto caps = imap.greeting_capabilities();
+      auto mechanism = options.login_mechanism;
+      std::vector<std::string> caps;
+      if (options.protocol == MailProtocol::imap) {
+        caps = imap.greeting_capabilities();
         if (caps.empty()) {
           auto asked = co_await imap.capabilities();
           if (!asked) {
@@ -205,7 +223,51 @@ boost::asio::awaitable<core::ProbeResult> probe_tcp(TcpOptions options, core::De
           }
           caps = *asked;
         }
-        login = co_await imap.login(*options.credentials, options.login_mechanism, caps);
+      }
+      if (mechanism.empty() && credentials->token) {
+        // A token goes by OAUTHBEARER when offered, else XOAUTH2: IMAP lists them as
+        // AUTH=..., POP3 in CAPA's SASL line (RFC 5034 section 5).
+        std::vector<std::string> offered;
+        if (options.protocol == MailProtocol::imap) {
+          for (const auto& capability : caps) {
+            if (capability.rfind("AUTH=", 0) == 0) offered.push_back(capability.substr(5));
+          }
+        } else {
+          auto asked = co_await pop3.capabilities();
+          if (!asked) {
+            fail(asked.failure());
+            co_return result;
+          }
+          for (const auto& line : *asked) {
+            std::istringstream words(line);
+            std::string word;
+            words >> word;
+            if (word != "SASL") continue;
+            while (words >> word)
+              offered.push_back(word);
+          }
+        }
+        mechanism = protocol::choose_bearer_mechanism(offered).value_or("XOAUTH2");
+      }
+      core::Status login = core::success();
+      for (int attempt = 0; attempt < 2; ++attempt) {
+        if (options.protocol == MailProtocol::pop3) {
+          login = co_await pop3.login(*credentials, mechanism);
+        } else {
+          login = co_await imap.login(*credentials, mechanism, caps);
+        }
+        bool stale =
+            !login && login.failure().kind == core::FailureKind::rejected && token && token->cached;
+        if (attempt > 0 || !stale) break;
+        // A cached token may have been revoked: one new token, one more try.
+        auto renewed = co_await renew_login_token(*options.oauth, *token, *credentials, result,
+                                                  deadline, options.transcript);
+        if (!renewed) {
+          fail(renewed.failure());
+          co_await connection.close();
+          co_return result;
+        }
+        token = std::move(*renewed);
       }
       if (!login) {
         fail(login.failure());
@@ -213,7 +275,9 @@ boost::asio::awaitable<core::ProbeResult> probe_tcp(TcpOptions options, core::De
       }
       add_phase_metric(result, "auth", since(auth_started));
       result.subchecks.push_back(
-          {core::State::ok, "logged in as " + options.credentials->user, {}});
+          {core::State::ok,
+           "logged in as " + credentials->user + (credentials->token ? " (" + mechanism + ")" : ""),
+           {}});
     }
   }
 

@@ -12,6 +12,7 @@
 #include "core/range.hpp"
 #include "core/result.hpp"
 #include "probes/common.hpp"
+#include "probes/oauth_tokens.hpp"
 #include "protocol/sasl.hpp"
 
 namespace mailprobe::probes {
@@ -39,6 +40,8 @@ struct TcpOptions {
   core::Thresholds response_time;                     // -w, -c
   std::optional<protocol::Credentials> credentials;   // --user: a real login
   std::string login_mechanism;                        // --auth-mechanism
+  // --oauth-*: the token comes from here at each run (the credentials' secret is empty).
+  std::shared_ptr<TokenSource> oauth;
   bool transcript = false;
 };
 

@@ -333,6 +333,9 @@ asio::awaitable<core::Outcome<HttpAnswer>> HttpConnection::exchange_on(Stream& s
   if (auto field = response.find(http::field::location); field != response.end()) {
     answer.location = std::string(field->value());
   }
+  if (auto field = response.find(http::field::retry_after); field != response.end()) {
+    answer.retry_after = std::string(field->value());
+  }
   note("S: " + status_line(answer.status, answer.reason) + ", " +
        std::to_string(answer.body.size()) + " bytes");
   co_return answer;

@@ -55,6 +55,7 @@ struct HttpAnswer {
   std::string authenticate;  // WWW-Authenticate
   std::string content_type;  // Content-Type
   std::string location;      // Location (of a redirect: never followed)
+  std::string retry_after;   // Retry-After (of a 429 or 503)
   bool keep_alive = false;
 };
 

@@ -185,12 +185,15 @@ asio::awaitable<core::Status> ImapClient::login(const Credentials& credentials,
     if (!exchange->done.ok()) co_return completion_failure("auth", "LOGIN failed", exchange->done);
     co_return core::success();
   }
-  if (method != "PLAIN" && method != "XOAUTH2") {
-    co_return core::Failure{
-        "auth", core::FailureKind::config,
-        "unsupported IMAP login mechanism " + method + " (supported: LOGIN, PLAIN, XOAUTH2)"};
+  if (method != "PLAIN" && !is_bearer_mechanism(method)) {
+    co_return core::Failure{"auth", core::FailureKind::config,
+                            "unsupported IMAP login mechanism " + method +
+                                " (supported: LOGIN, PLAIN, XOAUTH2, OAUTHBEARER)"};
   }
-  auto response = method == "PLAIN" ? sasl_plain(credentials) : sasl_xoauth2(credentials);
+  auto response = method == "PLAIN"     ? sasl_plain(credentials)
+                  : method == "XOAUTH2" ? sasl_xoauth2(credentials)
+                                        : sasl_oauthbearer(credentials);
+  std::string refusal;  // what the error document of a refused token says
   auto failed = "AUTHENTICATE " + method + " failed";
   // With SASL-IR the response rides on the command (RFC 4959); without, it goes after the
   // server's "+" (RFC 9051 section 6.2.2).
@@ -209,10 +212,12 @@ asio::awaitable<core::Status> ImapClient::login(const Credentials& credentials,
     auto reply = co_await read_response(step);
     if (!reply) co_return reply.failure();
     if (reply->kind == ImapResponse::Kind::continuation) {
-      // Either the go-ahead for the response, or (XOAUTH2) an error document that wants an
-      // empty line before the tagged NO.
+      // Either the go-ahead for the response, or (a bearer token) an error document that
+      // wants the client's dummy response before the tagged NO (RFC 7628 section 3.2.2).
       if (answered) {
-        sent = co_await connection_.write("\r\n", step);
+        refusal = describe_bearer_failure(reply->text);
+        auto dummy = bearer_failure_response(method) + "\r\n";
+        sent = co_await connection_.write(dummy, step);
       } else {
         sent = co_await connection_.write(response + "\r\n", step, "<redacted>");
       }
@@ -222,7 +227,11 @@ asio::awaitable<core::Status> ImapClient::login(const Credentials& credentials,
     }
     if (reply->kind != ImapResponse::Kind::tagged) continue;
     if (reply->tag != tag) co_return malformed(step, reply->line);
-    if (!reply->ok()) co_return completion_failure("auth", failed, *reply);
+    if (!reply->ok()) {
+      auto failure = completion_failure("auth", failed, *reply);
+      if (!refusal.empty()) failure.message += " (" + refusal + ")";
+      co_return failure;
+    }
     co_return core::success();
   }
   co_return malformed(step, "endless untagged responses");

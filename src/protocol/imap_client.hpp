@@ -50,8 +50,8 @@ class ImapClient {
   asio::awaitable<core::Outcome<std::vector<std::string>>> capabilities();
   asio::awaitable<core::Outcome<net::TlsFacts>> starttls(net::TlsClientContext& context,
                                                          std::string server_name);
-  // LOGIN (mechanism "" or "LOGIN") or AUTHENTICATE PLAIN / XOAUTH2, with SASL-IR when
-  // `capabilities` has it.
+  // LOGIN (mechanism "" or "LOGIN") or AUTHENTICATE PLAIN / XOAUTH2 / OAUTHBEARER, with
+  // SASL-IR when `capabilities` has it.
   asio::awaitable<core::Status> login(const Credentials& credentials, std::string_view mechanism,
                                       const std::vector<std::string>& capabilities);
   asio::awaitable<core::Status> logout();

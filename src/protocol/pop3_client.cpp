@@ -118,25 +118,35 @@ asio::awaitable<core::Status> Pop3Client::login(const Credentials& credentials,
     if (!pass->ok()) co_return rejected("auth", "login failed", *pass);
     co_return core::success();
   }
-  if (method != "PLAIN" && method != "XOAUTH2") {
-    co_return core::Failure{
-        "auth", core::FailureKind::config,
-        "unsupported POP3 login mechanism " + method + " (supported: USER, PLAIN, XOAUTH2)"};
+  bool bearer = is_bearer_mechanism(method);
+  if (method != "PLAIN" && !bearer) {
+    co_return core::Failure{"auth", core::FailureKind::config,
+                            "unsupported POP3 login mechanism " + method +
+                                " (supported: USER, PLAIN, XOAUTH2, OAUTHBEARER)"};
   }
-  auto response = method == "PLAIN" ? sasl_plain(credentials) : sasl_xoauth2(credentials);
+  auto response = method == "PLAIN"     ? sasl_plain(credentials)
+                  : method == "XOAUTH2" ? sasl_xoauth2(credentials)
+                                        : sasl_oauthbearer(credentials);
   auto answer =
       co_await command("AUTH " + method + " " + response, step, "AUTH " + method + " <redacted>");
+  std::string refusal;
   if (answer && answer->kind == Pop3Status::Kind::continuation) {
     // PLAIN: a server that does not take an initial response (RFC 5034 section 4) asks for
-    // it. XOAUTH2: the server sent its error document and waits for an empty line.
+    // it. A bearer token: the server sent its error document (RFC 7628 section 3.2.2) and
+    // waits for the client's dummy response.
     if (method == "PLAIN") {
       answer = co_await command(response, step, "<redacted>");
     } else {
-      answer = co_await command("", step);
+      refusal = describe_bearer_failure(answer->text);
+      answer = co_await command(bearer_failure_response(method), step);
     }
   }
   if (!answer) co_return answer.failure();
-  if (!answer->ok()) co_return rejected("auth", "AUTH " + method + " failed", *answer);
+  if (!answer->ok()) {
+    auto failure = rejected("auth", "AUTH " + method + " failed", *answer);
+    if (!refusal.empty()) failure.message += " (" + refusal + ")";
+    co_return failure;
+  }
   co_return core::success();
 }
 

@@ -45,9 +45,8 @@ class Pop3Client {
   asio::awaitable<core::Outcome<std::vector<std::string>>> capabilities();
   asio::awaitable<core::Outcome<net::TlsFacts>> stls(net::TlsClientContext& context,
                                                      std::string server_name);
-  // USER/PASS, or AUTH PLAIN / XOAUTH2 (mechanism "PLAIN", "XOAUTH2"). Kind `rejected` with
-  // the server's
-  // answer when refused.
+  // USER/PASS, or AUTH PLAIN / XOAUTH2 / OAUTHBEARER (mechanism "PLAIN", "XOAUTH2",
+  // "OAUTHBEARER"). Kind `rejected` with the server's answer when refused.
   asio::awaitable<core::Status> login(const Credentials& credentials, std::string_view mechanism);
   asio::awaitable<core::Status> quit();
 

@@ -2,6 +2,11 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <cctype>
+
 namespace mailprobe::protocol {
 
 std::string base64_encode(std::string_view data) {
@@ -41,6 +46,72 @@ std::string sasl_plain(const Credentials& credentials) {
 std::string sasl_xoauth2(const Credentials& credentials) {
   return base64_encode("user=" + credentials.user + "\x01" + "auth=Bearer " + credentials.secret +
                        "\x01\x01");
+}
+
+std::string sasl_oauthbearer(const Credentials& credentials) {
+  std::string user;
+  for (char c : credentials.user) {
+    if (c == ',') {
+      user += "=2C";
+    } else if (c == '=') {
+      user += "=3D";
+    } else {
+      user += c;
+    }
+  }
+  std::string message = "n,a=" + user + ",\x01";
+  if (!credentials.host.empty()) message += "host=" + credentials.host + "\x01";
+  if (credentials.port != 0) message += "port=" + std::to_string(credentials.port) + "\x01";
+  message += "auth=Bearer " + credentials.secret + "\x01\x01";
+  return base64_encode(message);
+}
+
+namespace {
+std::string upper(std::string_view text) {
+  std::string out(text);
+  std::ranges::transform(out, out.begin(),
+                         [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return out;
+}
+}  // namespace
+
+bool is_bearer_mechanism(std::string_view mechanism) {
+  auto name = upper(mechanism);
+  return name == "OAUTHBEARER" || name == "XOAUTH2";
+}
+
+std::optional<std::string> choose_bearer_mechanism(const std::vector<std::string>& offered) {
+  for (const char* wanted : {"OAUTHBEARER", "XOAUTH2"}) {
+    for (const auto& mechanism : offered) {
+      if (upper(mechanism) == wanted) return std::string(wanted);
+    }
+  }
+  return std::nullopt;
+}
+
+std::string describe_bearer_failure(std::string_view base64_text) {
+  while (!base64_text.empty() && base64_text.back() == ' ')
+    base64_text.remove_suffix(1);
+  auto decoded = base64_decode(base64_text);
+  if (!decoded || decoded->size() > 4096) return "";
+  boost::system::error_code ec;
+  auto value = boost::json::parse(*decoded, ec);
+  if (ec || !value.is_object()) return "";
+  std::string told;
+  for (const char* key : {"status", "scope", "schemes"}) {
+    const auto* member = value.get_object().if_contains(key);
+    if (member == nullptr || !member->is_string()) continue;
+    std::string text;
+    // The server's words, on one line and not endless.
+    for (char c : member->get_string().subview().substr(0, 200))
+      text += static_cast<unsigned char>(c) < 0x20 ? ' ' : c;
+    told += (told.empty() ? "" : ", ") + std::string(key) + " " + text;
+  }
+  return told.empty() ? "" : "token refused: " + told;
+}
+
+std::string bearer_failure_response(std::string_view mechanism) {
+  return upper(mechanism) == "OAUTHBEARER" ? base64_encode("\x01") : "";
 }
 
 }  // namespace mailprobe::protocol

@@ -77,15 +77,21 @@ asio::awaitable<core::Status> SmtpClient::authenticate(std::string_view mechanis
   constexpr net::Step step{"auth", "the reply to AUTH"};
   auto method = upper(mechanism);
   core::Outcome<SmtpReply> reply = SmtpReply{};
+  std::string refusal;  // what the error document of a refused token says
   if (method == "PLAIN") {
     reply =
         co_await command("AUTH PLAIN " + sasl_plain(credentials), step, "AUTH PLAIN <redacted>");
-  } else if (method == "XOAUTH2") {
-    reply = co_await command("AUTH XOAUTH2 " + sasl_xoauth2(credentials), step,
-                             "AUTH XOAUTH2 <redacted>");
-    // On failure the server sends a 334 with an error document and waits for an empty
-    // line before its final 5xx.
-    if (reply && reply->code == 334) reply = co_await command("", step);
+  } else if (method == "XOAUTH2" || method == "OAUTHBEARER") {
+    auto response = method == "XOAUTH2" ? sasl_xoauth2(credentials) : sasl_oauthbearer(credentials);
+    reply =
+        co_await command("AUTH " + method + " " + response, step, "AUTH " + method + " <redacted>");
+    // On failure the server sends a 334 with an error document (RFC 7628 section 3.2.2)
+    // and waits for the client's dummy response before its final 5xx.
+    if (reply && reply->code == 334) {
+      auto text = reply->first_line();
+      refusal = describe_bearer_failure(text.size() > 4 ? text.substr(4) : "");
+      reply = co_await command(bearer_failure_response(method), step);
+    }
   } else if (method == "LOGIN") {
     reply = co_await command("AUTH LOGIN", step);
     if (reply && reply->code == 334) {
@@ -95,12 +101,16 @@ asio::awaitable<core::Status> SmtpClient::authenticate(std::string_view mechanis
       reply = co_await command(base64_encode(credentials.secret), step, "<redacted>");
     }
   } else {
-    co_return core::Failure{
-        "auth", core::FailureKind::config,
-        "unsupported AUTH mechanism " + method + " (supported: PLAIN, LOGIN, XOAUTH2)"};
+    co_return core::Failure{"auth", core::FailureKind::config,
+                            "unsupported AUTH mechanism " + method +
+                                " (supported: PLAIN, LOGIN, XOAUTH2, OAUTHBEARER)"};
   }
   if (!reply) co_return reply.failure();
-  if (reply->code != 235) co_return rejected("auth", "AUTH " + method + " failed", *reply);
+  if (reply->code != 235) {
+    auto failure = rejected("auth", "AUTH " + method + " failed", *reply);
+    if (!refusal.empty()) failure.message += " (" + refusal + ")";
+    co_return failure;
+  }
   co_return core::success();
 }
 
@@ -161,15 +171,17 @@ core::Outcome<std::string> choose_auth_mechanism(const SmtpCapabilities& capabil
         "auth", core::FailureKind::rejected,
         "the server does not offer AUTH " + wanted + " (it offers " + offered + ")"};
   }
-  std::vector<std::string> preference =
-      have_token ? std::vector<std::string>{"XOAUTH2"} : std::vector<std::string>{"PLAIN", "LOGIN"};
+  std::vector<std::string> preference = have_token
+                                            ? std::vector<std::string>{"OAUTHBEARER", "XOAUTH2"}
+                                            : std::vector<std::string>{"PLAIN", "LOGIN"};
   for (const auto& method : preference) {
     if (capabilities.offers_auth(method)) return method;
   }
-  return core::Failure{"auth", core::FailureKind::rejected,
-                       std::string("the server offers no AUTH mechanism for ") +
-                           (have_token ? "a token (XOAUTH2)" : "a password (PLAIN, LOGIN)") +
-                           " (it offers " + offered + ")"};
+  return core::Failure{
+      "auth", core::FailureKind::rejected,
+      std::string("the server offers no AUTH mechanism for ") +
+          (have_token ? "a token (OAUTHBEARER, XOAUTH2)" : "a password (PLAIN, LOGIN)") +
+          " (it offers " + offered + ")"};
 }
 
 }  // namespace mailprobe::protocol

@@ -36,8 +36,9 @@ class SmtpClient {
   asio::awaitable<core::Outcome<net::TlsFacts>> starttls(net::TlsClientContext& context,
                                                          std::string server_name);
 
-  // AUTH with PLAIN, LOGIN or XOAUTH2. Fails with kind `rejected` and the server's reply
-  // when the credentials are refused.
+  // AUTH with PLAIN, LOGIN, XOAUTH2 or OAUTHBEARER. Fails with kind `rejected` and the
+  // server's reply (and what its error document says of a refused token) when the
+  // credentials are refused.
   asio::awaitable<core::Status> authenticate(std::string_view mechanism,
                                              const Credentials& credentials);
 
@@ -55,7 +56,8 @@ class SmtpClient {
 };
 
 // The mechanism to use: `requested` when given (it must be offered), else the best the
-// server offers for the kind of secret: XOAUTH2 for a token, PLAIN, then LOGIN.
+// server offers for the kind of secret: OAUTHBEARER, then XOAUTH2 for a token; PLAIN, then
+// LOGIN for a password.
 // Fails (phase "auth") when nothing fits.
 core::Outcome<std::string> choose_auth_mechanism(const SmtpCapabilities& capabilities,
                                                  std::string_view requested, bool have_token);

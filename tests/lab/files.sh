@@ -14,7 +14,8 @@ render() { # template destination: fill in the @...@ placeholders
     -e "s|@SMTP_PORT@|$SMTP_PORT|g" -e "s|@SUBMISSION_PORT@|$SUBMISSION_PORT|g" \
     -e "s|@SMTPS_PORT@|$SMTPS_PORT|g" -e "s|@IMAP_PORT@|$IMAP_PORT|g" \
     -e "s|@IMAPS_PORT@|$IMAPS_PORT|g" -e "s|@POP3_PORT@|$POP3_PORT|g" \
-    -e "s|@POP3S_PORT@|$POP3S_PORT|g" -e "s|@LMTP_PORT@|$LMTP_PORT|g" "$1" >"$2.tmp"
+    -e "s|@POP3S_PORT@|$POP3S_PORT|g" -e "s|@LMTP_PORT@|$LMTP_PORT|g" \
+    -e "s|@OAUTH_PORT@|$OAUTH_PORT|g" "$1" >"$2.tmp"
   if grep -n '@[A-Z0-9_]*@' "$2.tmp" >&2; then die "unreplaced placeholder in $1"; fi
   mv "$2.tmp" "$2"
 }
@@ -133,6 +134,28 @@ LAB_POSTFIX_CONFIG_DIR=$PF_DIR
 LAB_DOVECOT_CONFIG=$DC_CONF
 LAB_DOVECOT_LOG=$LOGS/dovecot-info.log
 LAB_POSTFIX_LOG=$LOGS/postfix.log
+OAUTH_PORT=$OAUTH_PORT
+OAUTH_URL=https://localhost:$OAUTH_PORT
+OAUTH_TENANT=$OAUTH_TENANT
+OAUTH_TOKEN_URL=https://localhost:$OAUTH_PORT/$OAUTH_TENANT/oauth2/v2.0/token
+OAUTH_GOOGLE_TOKEN_URL=https://localhost:$OAUTH_PORT/token
+OAUTH_INTROSPECTION_URL=https://localhost:$OAUTH_PORT/introspect
+OAUTH_JWKS_URL=https://localhost:$OAUTH_PORT/jwks
+OAUTH_TOKEN_LIFETIME=$OAUTH_TOKEN_LIFETIME
+OAUTH_CLIENTS=$OAUTH_DIR/clients.json
+OAUTH_USER=probe@$DOMAIN
+OAUTH_CLIENT_ID=app-secret
+OAUTH_CLIENT_SECRET_FILE=$s/oauth-client.secret
+OAUTH_CERT_CLIENT_ID=app-cert
+OAUTH_CLIENT_CERT=$OAUTH_DIR/app-cert.pem
+OAUTH_CLIENT_KEY=$OAUTH_DIR/app-cert.key
+OAUTH_REFRESH_CLIENT_ID=app-refresh
+OAUTH_REFRESH_CLIENT_SECRET_FILE=$s/oauth-refresh-client.secret
+OAUTH_REFRESH_TOKEN_FILE=$s/oauth-refresh.token
+OAUTH_PUBLIC_CLIENT_ID=app-public
+OAUTH_PUBLIC_REFRESH_TOKEN_FILE=$s/oauth-public-refresh.token
+OAUTH_SERVICE_ACCOUNT=$OAUTH_DIR/service-account.json
+OAUTH_LOG=$LOGS/oauth.log
 EOF
   mv "$DIR/lab.env.tmp" "$DIR/lab.env"
 }
@@ -154,9 +177,11 @@ prepare() {
   render "$HERE/dovecot.conf.in" "$DC_CONF"
   render "$HERE/main.cf.in" "$PF_DIR/main.cf"
   render "$HERE/master.cf.in" "$PF_DIR/master.cf"
+  render "$HERE/dovecot-oauth2.conf.ext.in" "$DIR/dovecot/dovecot-oauth2.conf.ext"
   backdate "$PF_DIR/main.cf" "$PF_DIR/master.cf"
   make_users
   make_reflector
+  make_oauth
   write_env
 }
 
@@ -184,4 +209,73 @@ SH
   chmod 0755 "$DIR/bin/reflect"
   printf 'reflector@%s mailprobe-reflect:\n' "$DOMAIN" >"$PF_DIR/transport"
   backdate "$PF_DIR/transport"
+}
+
+# The OAuth 2.0 authorization server emulator (tests/fixtures/oauth_server.mjs): its clients
+# registry and every client's credentials. Secrets, keys and initial refresh tokens are made
+# once; the registry and the service-account key file (which names the port) every time.
+# Clients: app-secret (client secret), app-cert (certificate: signed client assertions), both
+# app-only with probe@ as their mailbox; app-refresh (secret + refresh token) and app-public
+# (refresh token, no secret) for probe@; a Google service account delegated to probe@.
+make_oauth() {
+  local d=$OAUTH_DIR cnf=$HERE/openssl.cnf name
+  mkdir -p "$d/state"
+  chmod 0700 "$d" "$d/state"
+  (
+    umask 077
+    for name in oauth-client oauth-refresh-client; do
+      [[ -s $SECRETS/$name.secret ]] || openssl rand -hex 20 >"$SECRETS/$name.secret"
+    done
+    for name in oauth-refresh oauth-public-refresh; do
+      [[ -s $SECRETS/$name.initial ]] || echo "rt-$name-$(openssl rand -hex 16)" >"$SECRETS/$name.initial"
+      # The writable copies the clients rotate; reset only with the emulator's state.
+      if [[ ! -s $d/state/refresh_tokens.json || ! -s $SECRETS/$name.token ]]; then
+        cp "$SECRETS/$name.initial" "$SECRETS/$name.token"
+      fi
+    done
+    for name in app-cert service-account; do
+      [[ -s $d/$name.pem && -s $d/$name.key ]] && continue
+      openssl req -config "$cnf" -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 \
+        -subj "/CN=mailprobe lab $name" -extensions ext_signing \
+        -keyout "$d/$name.key" -out "$d/$name.pem" 2>>"$LOGS/openssl.log"
+    done
+  ) || { show_logs "$LOGS/openssl.log"; die "OAuth client credentials could not be made in $d"; }
+  local sa_email=prober@lab-project.iam.gserviceaccount.com user=probe@$DOMAIN
+  local outlook=https://outlook.office365.com graph=https://graph.microsoft.com
+  jq -n --arg tenant "$OAUTH_TENANT" --arg user "$user" --arg sa "$sa_email" --arg d "$d" \
+    --arg outlook "$outlook" --arg graph "$graph" \
+    --rawfile secret "$SECRETS/oauth-client.secret" \
+    --rawfile refresh_secret "$SECRETS/oauth-refresh-client.secret" \
+    --rawfile refresh "$SECRETS/oauth-refresh.initial" \
+    --rawfile public "$SECRETS/oauth-public-refresh.initial" '
+    def line: rtrimstr("\n");
+    ([$outlook + "/.default", $graph + "/.default"]) as $scopes
+    | { ($outlook): ["IMAP.AccessAsApp", "POP.AccessAsApp", "SMTP.SendAsApp"],
+        ($graph): ["Mail.ReadWrite", "Mail.Send"] } as $roles
+    | { tenant: $tenant,
+        clients: [
+          { client_id: "app-secret", client_secret: ($secret | line), scopes: $scopes,
+            roles: $roles, mailbox: $user },
+          { client_id: "app-cert", certificate: ($d + "/app-cert.pem"), scopes: $scopes,
+            roles: $roles, mailbox: $user },
+          { client_id: "app-refresh", client_secret: ($refresh_secret | line),
+            refresh_tokens: [$refresh | line], subject: $user },
+          { client_id: "app-public", refresh_tokens: [$public | line], subject: $user } ],
+        service_accounts: [
+          { client_email: $sa, certificate: ($d + "/service-account.pem"),
+            delegated_subjects: [$user], scopes: ["https://mail.google.com/"] } ] }' \
+    >"$d/clients.json.tmp"
+  # Google's service-account key file, as the cloud console downloads it.
+  jq -n --arg sa "$sa_email" --arg uri "https://localhost:$OAUTH_PORT/token" \
+    --arg id "$(openssl x509 -in "$d/service-account.pem" -noout -fingerprint -sha1 \
+      | sed 's/.*=//; s/://g' | tr 'A-F' 'a-f')" \
+    --rawfile key "$d/service-account.key" '
+    { type: "service_account", project_id: "lab-project", private_key_id: $id,
+      private_key: $key, client_email: $sa, client_id: "100000000000000000001",
+      auth_uri: "https://accounts.google.com/o/oauth2/auth", token_uri: $uri,
+      auth_provider_x509_cert_url: "https://www.googleapis.com/oauth2/v1/certs",
+      universe_domain: "googleapis.com" }' >"$d/service-account.json.tmp"
+  chmod 0600 "$d/clients.json.tmp" "$d/service-account.json.tmp"
+  mv "$d/clients.json.tmp" "$d/clients.json"
+  mv "$d/service-account.json.tmp" "$d/service-account.json"
 }

@@ -85,7 +85,9 @@ TEST_F(AuthTest, ImapXoauth2RefusedAfterTheErrorDocument) {
       });
   ASSERT_FALSE(status);
   EXPECT_EQ(status.failure().kind, core::FailureKind::rejected);
-  EXPECT_EQ(status.failure().message, "AUTHENTICATE XOAUTH2 failed: NO Invalid credentials");
+  // The error document ({"status":"401"}) is told in the message.
+  EXPECT_EQ(status.failure().message,
+            "AUTHENTICATE XOAUTH2 failed: NO Invalid credentials (token refused: status 401)");
   ASSERT_EQ(received.size(), 2u);
   EXPECT_EQ(received[1], "");  // the empty line that ends the failed exchange
 }
@@ -195,7 +197,8 @@ TEST_F(AuthTest, SmtpXoauth2ErrorFlowEndsWithAnEmptyLine) {
       });
   ASSERT_FALSE(status);
   EXPECT_EQ(status.failure().message,
-            "AUTH XOAUTH2 failed: 535 5.7.8 Username and Password not accepted");
+            "AUTH XOAUTH2 failed: 535 5.7.8 Username and Password not accepted (token refused: "
+            "status 401)");
   ASSERT_EQ(received.size(), 2u);
   EXPECT_EQ(received[0], "AUTH XOAUTH2 " + xoauth2);
   EXPECT_EQ(received[1], "");
@@ -222,6 +225,44 @@ TEST_F(AuthTest, SmtpLoginRedactsThePassword) {
   EXPECT_EQ(received[1], base64_encode("sender"));
   EXPECT_EQ(received[2], base64_encode("hunter2"));
   EXPECT_FALSE(transcript_has(base64_encode("hunter2")));
+}
+
+// RFC 7628 section 3.2.3: after the error document the client sends a lone ^A, and the
+// output tells what the document said.
+TEST_F(AuthTest, SmtpOauthbearerErrorFlowEndsWithControlA) {
+  ScriptedServer server(io, [this](tcp::socket s) -> asio::awaitable<void> {
+    received.push_back(co_await test::receive_line(s));
+    co_await test::send(
+        s, "334 " + base64_encode(R"({"status":"invalid_token","scope":"mail"})") + "\r\n");
+    received.push_back(co_await test::receive_line(s));
+    co_await test::send(s, "535 5.7.8 Error: authentication failed\r\n");
+    co_await test::drain(s);
+  });
+  Credentials bearer{"user@example.test", "ya29.token", true, "smtp.example.test", 587};
+  auto status =
+      with_connection(server.port(), [&](net::Connection& c) -> asio::awaitable<core::Status> {
+        SmtpClient smtp(c);
+        co_return co_await smtp.authenticate("OAUTHBEARER", bearer);
+      });
+  ASSERT_FALSE(status);
+  EXPECT_EQ(status.failure().message,
+            "AUTH OAUTHBEARER failed: 535 5.7.8 Error: authentication failed (token refused: "
+            "status invalid_token, scope mail)");
+  ASSERT_EQ(received.size(), 2u);
+  EXPECT_EQ(received[0], "AUTH OAUTHBEARER " + sasl_oauthbearer(bearer));
+  EXPECT_EQ(received[1], "AQ==");
+  EXPECT_FALSE(transcript_has("ya29"));
+  EXPECT_FALSE(transcript_has(sasl_oauthbearer(bearer)));
+}
+
+TEST(ChooseAuth, TokensPreferOauthbearer) {
+  SmtpCapabilities caps;
+  caps.auth_methods = {"PLAIN", "XOAUTH2", "OAUTHBEARER"};
+  EXPECT_EQ(*choose_auth_mechanism(caps, "", true), "OAUTHBEARER");
+  caps.auth_methods = {"PLAIN"};
+  EXPECT_EQ(choose_auth_mechanism(caps, "", true).failure().message,
+            "the server offers no AUTH mechanism for a token (OAUTHBEARER, XOAUTH2) (it offers "
+            "PLAIN)");
 }
 
 TEST(ChooseAuth, PrefersPlainThenLoginAndTokensUseXoauth2) {

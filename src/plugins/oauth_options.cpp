@@ -1,0 +1,190 @@
+#include "plugins/oauth_options.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "plugins/plugin_options.hpp"
+#include "protocol/http_client.hpp"
+
+namespace mailprobe::plugins {
+
+namespace {
+
+core::Failure option_error(std::string message) {
+  return {"options", core::FailureKind::config, std::move(message)};
+}
+
+}  // namespace
+
+bool OAuthOptions::given() const {
+  for (const auto* value :
+       {&provider, &tenant, &token_url, &client_id, &client_secret_file, &client_secret_env,
+        &certificate, &key, &refresh_token_file, &service_account, &scope, &ca_file, &cache}) {
+    if (!value->empty()) return true;
+  }
+  return false;
+}
+
+void add_oauth_options(OptionParser& app, OAuthOptions& options) {
+  app.value("--oauth-provider", options.provider,
+            "Log in with an OAuth 2.0 token mailprobe gets itself: microsoft, google or generic "
+            "(default: from the other --oauth options)");
+  app.value("--oauth-tenant", options.tenant,
+            "Microsoft Entra ID tenant (directory ID or domain) of the token endpoint");
+  app.value("--oauth-token-url", options.token_url,
+            "Token endpoint (https://); default: the provider's");
+  app.value("--oauth-client-id", options.client_id, "The application's client ID");
+  app.value("--oauth-client-secret-file", options.client_secret_file,
+            "File whose first line is the client secret");
+  app.value("--oauth-client-secret-env", options.client_secret_env,
+            "Environment variable that holds the client secret");
+  app.value("--oauth-certificate", options.certificate,
+            "PEM certificate of the application's certificate credential (client assertion)");
+  app.value("--oauth-key", options.key,
+            "PEM private key of that certificate (default: in the --oauth-certificate file)");
+  app.value("--oauth-refresh-token-file", options.refresh_token_file,
+            "File with a delegated refresh token; the rotated one is written back to it");
+  app.value("--oauth-service-account", options.service_account,
+            "Google service account JSON key (domain-wide delegation to the --user mailbox)");
+  app.value("--oauth-scope", options.scope, "Scopes to ask for (default: the provider's for mail)");
+  app.value("--oauth-ca-file", options.ca_file,
+            "PEM file of CAs trusted for the token endpoint (default: the system's; --ca-file "
+            "is the mail server's)");
+  app.value("--oauth-cache", options.cache,
+            "Token cache file (default: oauth-tokens.json in the state directory)");
+}
+
+std::string default_state_directory() {
+  if (const char* dir = std::getenv("STATE_DIRECTORY"); dir != nullptr && *dir != '\0') return dir;
+  if (::geteuid() == 0) return "/var/lib/mailprobe";
+  if (const char* dir = std::getenv("XDG_STATE_HOME"); dir != nullptr && *dir != '\0') {
+    return std::string(dir) + "/mailprobe";
+  }
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr ? home : "/tmp") + "/.local/state/mailprobe";
+}
+
+core::Outcome<std::shared_ptr<probes::TokenSource>> make_token_source(const OAuthOptions& options,
+                                                                      const std::string& user) {
+  using probes::OAuthProvider;
+  if (user.empty()) return option_error("--oauth-* needs --user: the mailbox to log in as");
+  bool secret = !options.client_secret_file.empty() || !options.client_secret_env.empty();
+  bool certificate = !options.certificate.empty();
+  bool refresh = !options.refresh_token_file.empty();
+  bool account = !options.service_account.empty();
+  if (!options.client_secret_file.empty() && !options.client_secret_env.empty()) {
+    return option_error("give --oauth-client-secret-file or --oauth-client-secret-env, not both");
+  }
+  if (!options.key.empty() && !certificate) {
+    return option_error("--oauth-key needs --oauth-certificate");
+  }
+  // A client secret may come with a refresh token (a confidential client); every other
+  // credential stands alone.
+  int kinds =
+      (certificate ? 1 : 0) + (refresh ? 1 : 0) + (account ? 1 : 0) + (secret && !refresh ? 1 : 0);
+  if (kinds == 0) {
+    return option_error(
+        "OAuth needs a credential: --oauth-client-secret-file, --oauth-certificate, "
+        "--oauth-refresh-token-file or --oauth-service-account");
+  }
+  if (kinds > 1) {
+    return option_error(
+        "give only one of --oauth-client-secret-file, --oauth-certificate, "
+        "--oauth-refresh-token-file (with or without a client secret) and "
+        "--oauth-service-account");
+  }
+
+  probes::OAuthIdentity identity;
+  if (options.provider == "microsoft") {
+    identity.provider = OAuthProvider::microsoft;
+  } else if (options.provider == "google") {
+    identity.provider = OAuthProvider::google;
+  } else if (options.provider == "generic") {
+    identity.provider = OAuthProvider::generic;
+  } else if (!options.provider.empty()) {
+    return option_error("--oauth-provider '" + options.provider +
+                        "': use microsoft, google or generic");
+  } else {
+    identity.provider = !options.tenant.empty() ? OAuthProvider::microsoft
+                        : account               ? OAuthProvider::google
+                                                : OAuthProvider::generic;
+  }
+  auto provider = identity.provider;
+  if (!options.tenant.empty() && provider != OAuthProvider::microsoft) {
+    return option_error("--oauth-tenant is Microsoft Entra ID's: not with --oauth-provider " +
+                        options.provider);
+  }
+  if (!options.tenant.empty() && !options.token_url.empty()) {
+    return option_error("give --oauth-tenant or --oauth-token-url, not both");
+  }
+  if (account && provider == OAuthProvider::microsoft) {
+    return option_error(
+        "--oauth-service-account is a Google service account key: not with "
+        "--oauth-provider microsoft");
+  }
+  if (account && !options.client_id.empty()) {
+    return option_error(
+        "--oauth-client-id is not used with --oauth-service-account (the key "
+        "names the account)");
+  }
+  if (!account && options.client_id.empty()) {
+    return option_error("--oauth-client-id is required: the application's client ID");
+  }
+
+  identity.token_url = options.token_url;
+  if (identity.token_url.empty()) {
+    if (provider == OAuthProvider::microsoft) {
+      if (options.tenant.empty()) {
+        return option_error(
+            "--oauth-provider microsoft needs --oauth-tenant (the directory ID or domain) or "
+            "--oauth-token-url");
+      }
+      identity.token_url = probes::default_token_url(provider, options.tenant);
+    } else if (provider == OAuthProvider::google && !account) {
+      identity.token_url = probes::default_token_url(provider, "");
+    } else if (!account) {
+      return option_error("--oauth-token-url is required with --oauth-provider generic");
+    }
+    // A service account's token endpoint is its key file's token_uri.
+  }
+  if (!identity.token_url.empty()) {
+    auto url = protocol::parse_http_url(identity.token_url);
+    if (!url) return option_error("--oauth-token-url " + url.failure().message);
+    // RFC 6749 section 3.2: the token endpoint is reached over TLS.
+    if (!url->tls) {
+      return option_error("--oauth-token-url '" + protocol::url_for_logs(identity.token_url) +
+                          "': the token endpoint must be https://");
+    }
+  }
+
+  identity.client_id = options.client_id;
+  identity.scope = options.scope.empty() ? probes::default_scope(provider, refresh) : options.scope;
+  if (identity.scope.empty() && account) {
+    return option_error(
+        "--oauth-service-account needs --oauth-scope with --oauth-provider generic");
+  }
+  if (secret) {
+    auto value =
+        secret_from(options.client_secret_file, options.client_secret_env, "--oauth-client-id");
+    if (!value) return value.failure();
+    identity.client_secret = *value;
+  }
+  identity.certificate_file = options.certificate;
+  identity.key_file = options.key.empty() ? options.certificate : options.key;
+  if (!certificate) identity.key_file.clear();
+  identity.refresh_token_file = options.refresh_token_file;
+  identity.service_account_file = options.service_account;
+  identity.subject = user;
+  // The token endpoint is always verified: the client's secret goes to it. Its trust is
+  // its own, since the mail server's --ca-file is often a private CA.
+  auto tls = net::TlsClientContext::create({true, options.ca_file, false});
+  if (!tls) return option_error("--oauth-ca-file: " + tls.failure().message);
+  identity.tls = *tls;
+  auto cache_file =
+      options.cache.empty() ? default_state_directory() + "/oauth-tokens.json" : options.cache;
+  return std::make_shared<probes::TokenSource>(
+      std::move(identity), std::make_shared<probes::FileTokenCache>(cache_file));
+}
+
+}  // namespace mailprobe::plugins
