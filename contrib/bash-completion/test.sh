@@ -127,9 +127,14 @@ expect_not "check_imap --" --tls-server-name --authuser --lmtp --authtype
 expect "mailprobe check imap --auth" --auth-mechanism
 expect "check_ssmtp --auth-mechanism " USER LOGIN PLAIN XOAUTH2 OAUTHBEARER
 expect "check_tcp --mi" --mismatch
-expect "check_mail_roundtrip --rec" --receive-protocol --receive-host \
-    --receive-port --receive-tls --receive-user --receive-password-file \
-    --receive-password-env
+expect "check_mail_roundtrip --receive-p" --receive-protocol --receive-port \
+    --receive-password-file --receive-password-env
+expect_has "check_mail_roundtrip --rec" --receive-host --receive-tls \
+    --receive-user --receive-oauth-client-id --receive-oauth-scope
+expect "check_mail_roundtrip --smtp-oauth-ce" --smtp-oauth-certificate
+expect_has "check_mail_roundtrip --oauth-" --oauth-client-id --oauth-cache
+expect "mailprobe reflect --imap-oauth-t" --imap-oauth-tenant \
+    --imap-oauth-token-url
 expect "mailprobe check roundtrip --junk-s" --junk-state
 expect "mailprobe check mail-roundtrip --junk-state " ok warn crit
 expect "check_mx --req" --require-dane --require-mta-sts --require-tls-rpt
@@ -174,6 +179,10 @@ expect "check_mailstore --search " profiles jobs emails
 expect_has "check_mailstore --status " succeeded failed '#all'
 expect "check_mail_roundtrip --receive-protocol " imap pop3 graph
 expect "check_mail_roundtrip --smtp-protocol " smtp graph
+expect "check_mail_roundtrip --receive-oauth-provider " microsoft google \
+    generic
+expect "mailprobe reflect --oauth-provider=g" generic google
+expect_has "check_mail_roundtrip --smtp-oauth-client-secret-env " PATH
 expect "check_smtp -w " # a threshold: nothing to offer
 expect "check_smtp -c 1" # -c is --critical for a plugin
 expect "check_smtp -p "
@@ -209,6 +218,9 @@ expect "check_mail_roundtrip --receive-password-file=p" pw.txt
 expect "check_mail_roundtrip --state-file s" sv.ini sub
 expect "mailprobe reflect --secret-file p" pw.txt
 expect "mailprobe reflect --imap-password-file p" pw.txt
+expect "mailprobe reflect --smtp-oauth-client-secret-file p" pw.txt
+expect "check_mail_roundtrip --receive-oauth-certificate=c" ca.pem
+expect "check_mail_roundtrip --oauth-cache s" sv.ini sub
 expect "check_mailstore --password-file p" pw.txt
 expect "check_mailq -d s" sub
 expect "check_mailq --configdir=" sub

@@ -15,6 +15,7 @@
 #include <optional>
 
 #include "net/spawn.hpp"
+#include "plugins/leg_oauth.hpp"
 #include "plugins/option_parser.hpp"
 #include "plugins/plugin_options.hpp"
 #include "plugins/plugins.hpp"
@@ -54,6 +55,8 @@ int watch_imap(const probes::ReflectorMailbox& mailbox, const probes::ReflectorO
     if (report && *report) {
       for (const auto& why : (*report)->ignored_why)
         std::fprintf(stderr, "mailprobe reflect: %s\n", why.c_str());
+      for (const auto& warning : (*report)->warnings)
+        std::fprintf(stderr, "mailprobe reflect: %s\n", warning.c_str());
       if (verbose) {
         std::fprintf(stderr, "mailprobe reflect: %d reflected, %d ignored\n", (*report)->reflected,
                      (*report)->ignored);
@@ -78,6 +81,7 @@ int reflect(const std::string& name, int argc, const char* const* argv) {
   probes::ReflectorOptions reflector;
   plugins::ServerOptions smtp{"127.0.0.1", 0, "none", "", "", ""};
   plugins::ServerOptions imap{"", 0, "tls", "", "", ""};
+  plugins::OAuthOptions oauth, smtp_oauth, imap_oauth;
   std::string ca_file, secret_file, state_file, mailbox = "INBOX";
   bool insecure = false;
   bool once = false;
@@ -103,6 +107,10 @@ int reflect(const std::string& name, int argc, const char* const* argv) {
                               "Read probes from this IMAP server instead of stdin");
   app.value("--mailbox", mailbox, "IMAP mode: the mailbox to read (default: INBOX)");
   app.flag("--once", once, "IMAP mode: answer what is there now and exit (for cron)");
+  // OAuth 2.0 for both logins, or one's own.
+  plugins::add_oauth_options(app, oauth);
+  plugins::add_oauth_options(app, smtp_oauth, "smtp", "the SMTP login only");
+  plugins::add_oauth_options(app, imap_oauth, "imap", "the IMAP login only");
   switch (app.parse(argc, argv)) {
     case plugins::OptionParser::Result::run:
       break;
@@ -125,15 +133,29 @@ int reflect(const std::string& name, int argc, const char* const* argv) {
   if (max_bytes <= 0) return temporary_failure("--max-size must be positive");
   reflector.max_message_bytes = static_cast<std::size_t>(max_bytes);
   if (timeout <= 0) return temporary_failure("-t must be positive");
-  auto server = plugins::make_server(smtp, "smtp", {465, 587, 25}, ca_file, insecure, false);
+  auto smtp_source = plugins::leg_token_source(oauth, smtp_oauth, smtp, smtp.user, "smtp",
+                                               "the SMTP login", plugins::TokenAudience::mail);
+  if (!smtp_source) return temporary_failure(smtp_source.failure().message);
+  reflector.smtp_oauth = *smtp_source;
+  auto server = plugins::make_server(smtp, "smtp", {465, 587, 25}, ca_file, insecure, false,
+                                     reflector.smtp_oauth != nullptr);
   if (!server) return temporary_failure(server.failure().message);
   reflector.smtp = {server->target, server->tls, server->credentials, ""};
 
   if (!imap.host.empty()) {
-    auto source = plugins::make_server(imap, "imap", {993, 143, 143}, ca_file, insecure, true);
+    auto imap_source = plugins::leg_token_source(oauth, imap_oauth, imap, imap.user, "imap",
+                                                 "the IMAP login", plugins::TokenAudience::mail);
+    if (!imap_source) return temporary_failure(imap_source.failure().message);
+    auto source = plugins::make_server(imap, "imap", {993, 143, 143}, ca_file, insecure, true,
+                                       *imap_source != nullptr);
     if (!source) return temporary_failure(source.failure().message);
-    probes::ReflectorMailbox watched{source->target, source->tls, *source->credentials, mailbox};
+    probes::ReflectorMailbox watched{source->target, source->tls, *source->credentials, mailbox,
+                                     *imap_source};
     return watch_imap(watched, reflector, once, verbose > 0);
+  }
+  if (imap_oauth.given()) return temporary_failure("--imap-oauth-* needs --imap-host");
+  if (oauth.given() && !reflector.smtp_oauth) {
+    return temporary_failure("--oauth-* needs a login to use it: --smtp-user or --imap-host");
   }
 
   // One message, read whole but bounded: anything longer is no probe.

@@ -36,6 +36,16 @@ std::string format_seconds(double seconds) {
   return buffer;
 }
 
+std::string excerpt(std::string_view text, std::size_t limit) {
+  std::string shown;
+  for (char c : text.substr(0, limit)) {
+    auto byte = static_cast<unsigned char>(c);
+    shown += byte < 0x20 || byte == 0x7f ? ' ' : c;
+  }
+  if (text.size() > limit) shown += "...";
+  return shown;
+}
+
 std::string format_size(std::size_t bytes) {
   constexpr std::size_t kib = 1024;
   constexpr std::size_t mib = kib * kib;

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 namespace mailprobe::core {
 
@@ -14,6 +15,10 @@ std::string format_fixed(double value, int decimals);
 
 // A duration in seconds for messages: "10.0 s", "0.250 s".
 std::string format_seconds(double seconds);
+
+// The start of `text` for a one-line message: at most `limit` bytes, control characters as
+// spaces, "..." when cut (a server's answer quoted in an error).
+std::string excerpt(std::string_view text, std::size_t limit = 60);
 
 // A size for messages: "16 MiB", "64 KiB", "1000 bytes".
 std::string format_size(std::size_t bytes);

@@ -10,6 +10,7 @@
 #include "daemon/log.hpp"
 #include "daemon/notifier.hpp"
 #include "plugins/plugins.hpp"
+#include "probes/login_token.hpp"
 #include "probes/mail_submission.hpp"
 #include "probes/run_command.hpp"
 #include "protocol/http_client.hpp"
@@ -111,9 +112,17 @@ asio::awaitable<core::Status> Notifier::send_command(const CommandConfig& comman
 
 asio::awaitable<core::Status> Notifier::send_email(const EmailConfig& email, const std::string& to,
                                                    std::string message) {
+  auto deadline = core::Deadline::after_seconds(email.timeout_seconds);
+  // With oauth: the token, from the daemon's cache or fetched, renewed once if refused.
+  core::ProbeResult login;
+  probes::LoginToken token(email.oauth, login, "token", false, deadline);
   auto submitted = co_await probes::submit_message(
-      email.submission, email.from, to, std::move(message),
-      core::Deadline::after_seconds(email.timeout_seconds), nullptr);
+      email.submission, email.from, to, std::move(message), deadline, nullptr, {}, &token);
+  for (const auto& subcheck : login.subchecks) {
+    if (subcheck.state != core::State::ok) {
+      log("notify: email " + to + ": " + subcheck.summary, Priority::warning);
+    }
+  }
   if (!submitted) co_return submitted.failure();
   co_return core::success();
 }

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "daemon/config_reader.hpp"
+#include "plugins/oauth_options.hpp"
 #include "plugins/plugin_options.hpp"
 #include "protocol/sasl.hpp"
 
@@ -92,11 +93,40 @@ CommandConfig read_command(const Reader& reader, const YAML::Node& node, const s
   return command;
 }
 
+// The `oauth:` block of the email channel: the plugins' --oauth-* settings, as keys, checked
+// by the same rules; the token source keeps its tokens in the daemon's memory cache.
+std::shared_ptr<probes::TokenSource> read_oauth(const Reader& reader, const YAML::Node& node,
+                                                const std::string& where, const std::string& user) {
+  reader.only(
+      node, where,
+      {"provider", "tenant", "token_url", "client_id", "client_secret_file", "client_secret_env",
+       "certificate", "key", "refresh_token_file", "service_account", "scope", "ca_file"});
+  plugins::OAuthOptions options;
+  auto text = [&](const char* key, std::string& value) {
+    if (node[key]) value = reader.text(node[key], where + "." + key);
+  };
+  text("provider", options.provider);
+  text("tenant", options.tenant);
+  text("token_url", options.token_url);
+  text("client_id", options.client_id);
+  text("client_secret_file", options.client_secret_file);
+  text("client_secret_env", options.client_secret_env);
+  text("certificate", options.certificate);
+  text("key", options.key);
+  text("refresh_token_file", options.refresh_token_file);
+  text("service_account", options.service_account);
+  text("scope", options.scope);
+  text("ca_file", options.ca_file);
+  auto source = plugins::make_token_source(options, user, plugins::OAuthSpelling::yaml);
+  if (!source) reader.fail(node, where, source.failure().message);
+  return *source;
+}
+
 EmailConfig read_email(const Reader& reader, const YAML::Node& node) {
   const std::string where = "notifications.email";
   reader.only(node, where,
-              {"relay", "tls", "user", "password_file", "password_env", "ca_file", "helo", "from",
-               "to", "timeout"});
+              {"relay", "tls", "user", "password_file", "password_env", "oauth", "ca_file", "helo",
+               "from", "to", "timeout"});
   EmailConfig email;
   if (!node["relay"]) reader.fail(node, where + ".relay", "missing (HOST:PORT of an SMTP relay)");
   email.relay = reader.text(node["relay"], where + ".relay");
@@ -135,7 +165,14 @@ EmailConfig read_email(const Reader& reader, const YAML::Node& node) {
   if (node["user"]) {
     protocol::Credentials credentials;
     credentials.user = reader.text(node["user"], where + ".user");
-    if (node["password_file"]) {
+    if (node["oauth"]) {
+      if (node["password_file"] || node["password_env"]) {
+        reader.fail(node["oauth"], where + ".oauth",
+                    "not with password_file or password_env: the token is the password");
+      }
+      email.oauth = read_oauth(reader, node["oauth"], where + ".oauth", credentials.user);
+      credentials.token = true;
+    } else if (node["password_file"]) {
       credentials.secret = secret(reader, node["password_file"], where + ".password_file");
     } else if (node["password_env"]) {
       auto name = reader.text(node["password_env"], where + ".password_env");
@@ -146,7 +183,8 @@ EmailConfig read_email(const Reader& reader, const YAML::Node& node) {
       }
       credentials.secret = value;
     } else {
-      reader.fail(node["user"], where + ".password_file", "missing (the user's password)");
+      reader.fail(node["user"], where + ".password_file",
+                  "missing (the user's password, or oauth: for a token)");
     }
     if (tls.mode == probes::TlsMode::none) {
       reader.fail(node["user"], where + ".tls", "a login needs tls: starttls or tls");
@@ -154,6 +192,8 @@ EmailConfig read_email(const Reader& reader, const YAML::Node& node) {
     email.submission.credentials = std::move(credentials);
   } else if (node["password_file"] || node["password_env"]) {
     reader.fail(node, where + ".user", "missing (whose password is it?)");
+  } else if (node["oauth"]) {
+    reader.fail(node["oauth"], where + ".user", "missing (the mailbox the token logs in as)");
   }
   if (node["helo"]) email.submission.helo = reader.text(node["helo"], where + ".helo");
   if (!node["from"]) reader.fail(node, where + ".from", "missing (the sender address)");

@@ -18,6 +18,8 @@
 //       tls: starttls                 # starttls (default), tls, none
 //       user: mailprobe@example.net
 //       password_file: /etc/mailprobe/relay.password
+//       # or, instead of a password, an OAuth 2.0 token (XOAUTH2/OAUTHBEARER) for `user`:
+//       # oauth: {tenant: ..., client_id: ..., client_secret_file: ...}   # the --oauth-* settings
 //       from: mailprobe@example.net
 //       to: [oncall@example.com]
 //     peers: [https://dc-2.example.com:9797, https://dc-3.example.com:9797]
@@ -35,6 +37,7 @@
 #include "daemon/config_reader.hpp"
 #include "net/tls_context.hpp"
 #include "probes/mail_submission.hpp"
+#include "probes/oauth_tokens.hpp"
 #include "protocol/http_client.hpp"
 
 namespace mailprobe::daemon {
@@ -55,6 +58,9 @@ struct CommandConfig {
 struct EmailConfig {
   std::string relay;  // as written, for messages
   probes::SubmissionSettings submission;
+  // With `oauth:`: the user's token, fetched (or taken from the daemon's token cache) at
+  // each delivery into the submission's credentials.
+  std::shared_ptr<probes::TokenSource> oauth;
   std::string from;
   std::vector<std::string> to;
   double timeout_seconds = 30;

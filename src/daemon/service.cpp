@@ -24,8 +24,10 @@
 #include "daemon/web_assets.hpp"
 #include "net/spawn.hpp"
 #include "net/tls_library.hpp"
+#include "plugins/oauth_options.hpp"
 #include "plugins/option_parser.hpp"
 #include "plugins/plugins.hpp"
+#include "probes/oauth_memory_cache.hpp"
 #include "probes/record_watch.hpp"
 #include "protocol/txt_fields.hpp"
 
@@ -67,6 +69,9 @@ int serve(const ServeOptions& options) {
   // Before the checks are planned (planning makes their TLS contexts): the daemon makes
   // handshakes all day long.
   if (!options.check_only) net::prefer_lean_tls_library();
+  // OAuth 2.0 tokens in memory, one cache for every check and the email channel, before
+  // the checks are planned: checks logging in as the same identity share a token.
+  plugins::share_token_cache(std::make_shared<probes::MemoryTokenCache>());
   auto loaded = load_config(options.config_path);
   if (!loaded) {
     std::fprintf(stderr, "mailprobe serve: %s\n", loaded.failure().message.c_str());

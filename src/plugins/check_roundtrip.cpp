@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "plugins/leg_oauth.hpp"
+#include "plugins/oauth_options.hpp"
 #include "plugins/plugins.hpp"
 #include "plugins/run_plugin.hpp"
 #include "probes/roundtrip.hpp"
@@ -19,16 +21,6 @@ namespace mailprobe::plugins {
 namespace {
 
 constexpr const char* service = "ROUNDTRIP";
-
-std::string default_state_dir() {
-  if (const char* dir = std::getenv("STATE_DIRECTORY"); dir != nullptr && *dir != '\0') return dir;
-  if (::geteuid() == 0) return "/var/lib/mailprobe";
-  if (const char* dir = std::getenv("XDG_STATE_HOME"); dir != nullptr && *dir != '\0') {
-    return std::string(dir) + "/mailprobe";
-  }
-  const char* home = std::getenv("HOME");
-  return std::string(home != nullptr ? home : "/tmp") + "/.local/state/mailprobe";
-}
 
 // The secret from `path`; when the default file does not exist yet it is created with a
 // random secret, readable by its owner only.
@@ -46,18 +38,23 @@ core::Outcome<std::string> load_or_create_secret(const std::string& path, bool m
 }
 
 // A Graph leg's mailbox (--<prefix>-user, by default `mailbox`) and its OAuth 2.0 access
-// token, which the leg's password file or variable holds.
+// token: fetched at each run with --oauth-* (`source`), else what the leg's password file
+// or variable holds.
 core::Outcome<protocol::Credentials> graph_credentials(const ServerOptions& server,
                                                        const std::string& mailbox,
-                                                       const std::string& prefix) {
+                                                       const std::string& prefix,
+                                                       bool from_source) {
+  auto user = server.user.empty() ? mailbox : server.user;
+  if (from_source) return protocol::Credentials{user, "", true};
   if (server.password_file.empty() && server.password_env.empty()) {
     return core::Failure{"options", core::FailureKind::config,
-                         "--" + prefix + "-protocol graph needs an access token: --" + prefix +
-                             "-password-file or --" + prefix + "-password-env"};
+                         "--" + prefix + "-protocol graph needs an access token: --oauth-* (or --" +
+                             prefix + "-oauth-*), --" + prefix + "-password-file or --" + prefix +
+                             "-password-env"};
   }
   auto token = secret_from(server.password_file, server.password_env, "--" + prefix + "-user");
   if (!token) return token.failure();
-  return protocol::Credentials{server.user.empty() ? mailbox : server.user, *token};
+  return protocol::Credentials{user, *token, true};
 }
 
 }  // namespace
@@ -72,6 +69,7 @@ PluginPlan check_roundtrip(const std::string& name, int argc, const char* const*
   ServerOptions receive{"", 0, "tls", "", "", ""};
   std::string receive_protocol = "imap";
   std::string smtp_protocol = "smtp";
+  OAuthOptions oauth, smtp_oauth, receive_oauth;
   std::string graph_url = rt.graph_url;
   std::string ca_file, state_file, secret_file, junk_state = "warn", output_format = "nagios";
   std::string warning = "120", critical = "600";
@@ -88,14 +86,18 @@ PluginPlan check_roundtrip(const std::string& name, int argc, const char* const*
   app.value("--helo", rt.helo, "Name for EHLO (default: this machine's)");
   app.value("--smtp-protocol", smtp_protocol,
             "smtp (default) or graph: Microsoft Graph's sendMail as --smtp-user (default: "
-            "--from), its access token in --smtp-password-file");
+            "--from), its access token from --oauth-* or --smtp-password-file");
   app.value("--receive-protocol", receive_protocol,
             "imap (default), pop3 or graph: Microsoft Graph as --receive-user (default: --to), "
-            "its access token in --receive-password-file");
+            "its access token from --oauth-* or --receive-password-file");
   app.value("--graph-url", graph_url,
             "Microsoft Graph's base URL (default: https://graph.microsoft.com)");
   add_server_options(app, receive, "receive",
                      "Server to read the mailbox on (default: --smtp-host)");
+  // OAuth 2.0 for both legs' logins (and Graph's), or one leg's own.
+  add_oauth_options(app, oauth);
+  add_oauth_options(app, smtp_oauth, "smtp", "the sending leg only");
+  add_oauth_options(app, receive_oauth, "receive", "the receiving leg only");
   app.value("--mailbox", rt.mailbox, "IMAP mailbox to watch (default: INBOX)");
   app.value("--junk-folder", junk_folder,
             "IMAP folder searched for junked probes (default: Junk; empty: none)");
@@ -192,20 +194,33 @@ PluginPlan check_roundtrip(const std::string& name, int argc, const char* const*
     rt.graph_tls = tls->context;
     graph_target = {url->host, url->port, net::AddressFamily::any};
   }
+  // Each leg's token source, if it logs in with OAuth: a Graph leg as its mailbox.
+  auto smtp_user = graph_send && smtp.user.empty() ? rt.from : smtp.user;
+  auto smtp_source = leg_token_source(oauth, smtp_oauth, smtp, smtp_user, "smtp", "the sending leg",
+                                      graph_send ? TokenAudience::graph : TokenAudience::mail);
+  if (!smtp_source) return error(smtp_source.failure().message);
+  rt.smtp_oauth = *smtp_source;
+  auto receive_user = graph_receive && receive.user.empty() ? rt.to : receive.user;
+  auto receive_source =
+      leg_token_source(oauth, receive_oauth, receive, receive_user, "receive", "the receiving leg",
+                       graph_receive ? TokenAudience::graph : TokenAudience::mail);
+  if (!receive_source) return error(receive_source.failure().message);
+  rt.receive_oauth = *receive_source;
   if (graph_send) {
-    auto credentials = graph_credentials(smtp, rt.from, "smtp");
+    auto credentials = graph_credentials(smtp, rt.from, "smtp", rt.smtp_oauth != nullptr);
     if (!credentials) return error(credentials.failure().message);
     rt.smtp = graph_target;
     rt.smtp_credentials = *credentials;
   } else {
-    auto smtp_server = make_server(smtp, "smtp", {465, 587, 25}, ca_file, insecure, false);
+    auto smtp_server = make_server(smtp, "smtp", {465, 587, 25}, ca_file, insecure, false,
+                                   rt.smtp_oauth != nullptr);
     if (!smtp_server) return error(smtp_server.failure().message);
     rt.smtp = smtp_server->target;
     rt.smtp_tls = smtp_server->tls;
     rt.smtp_credentials = smtp_server->credentials;
   }
   if (graph_receive) {
-    auto credentials = graph_credentials(receive, rt.to, "receive");
+    auto credentials = graph_credentials(receive, rt.to, "receive", rt.receive_oauth != nullptr);
     if (!credentials) return error(credentials.failure().message);
     rt.receive = graph_target;
     rt.receive_credentials = *credentials;
@@ -214,14 +229,14 @@ PluginPlan check_roundtrip(const std::string& name, int argc, const char* const*
     if (receive.host.empty()) receive.host = graph_send ? "" : smtp.host;
     auto receive_server = make_server(
         receive, "receive", pop3 ? DefaultPorts{995, 110, 110} : DefaultPorts{993, 143, 143},
-        ca_file, insecure, true);
+        ca_file, insecure, true, rt.receive_oauth != nullptr);
     if (!receive_server) return error(receive_server.failure().message);
     rt.receive = receive_server->target;
     rt.receive_tls = receive_server->tls;
     rt.receive_credentials = *receive_server->credentials;
   }
 
-  auto state_dir = default_state_dir();
+  auto state_dir = default_state_directory();
   rt.state_file = state_file.empty() ? state_dir + "/roundtrip.sqlite" : state_file;
   bool default_secret = secret_file.empty();
   if (default_secret) {

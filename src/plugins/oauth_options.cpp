@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "plugins/plugin_options.hpp"
@@ -26,33 +27,42 @@ bool OAuthOptions::given() const {
   return false;
 }
 
-void add_oauth_options(OptionParser& app, OAuthOptions& options) {
-  app.value("--oauth-provider", options.provider,
-            "Log in with an OAuth 2.0 token mailprobe gets itself: microsoft, google or generic "
-            "(default: from the other --oauth options)");
-  app.value("--oauth-tenant", options.tenant,
-            "Microsoft Entra ID tenant (directory ID or domain) of the token endpoint");
-  app.value("--oauth-token-url", options.token_url,
-            "Token endpoint (https://); default: the provider's");
-  app.value("--oauth-client-id", options.client_id, "The application's client ID");
-  app.value("--oauth-client-secret-file", options.client_secret_file,
-            "File whose first line is the client secret");
-  app.value("--oauth-client-secret-env", options.client_secret_env,
-            "Environment variable that holds the client secret");
-  app.value("--oauth-certificate", options.certificate,
-            "PEM certificate of the application's certificate credential (client assertion)");
-  app.value("--oauth-key", options.key,
-            "PEM private key of that certificate (default: in the --oauth-certificate file)");
-  app.value("--oauth-refresh-token-file", options.refresh_token_file,
-            "File with a delegated refresh token; the rotated one is written back to it");
-  app.value("--oauth-service-account", options.service_account,
-            "Google service account JSON key (domain-wide delegation to the --user mailbox)");
-  app.value("--oauth-scope", options.scope, "Scopes to ask for (default: the provider's for mail)");
-  app.value("--oauth-ca-file", options.ca_file,
-            "PEM file of CAs trusted for the token endpoint (default: the system's; --ca-file "
-            "is the mail server's)");
-  app.value("--oauth-cache", options.cache,
-            "Token cache file (default: oauth-tokens.json in the state directory)");
+void add_oauth_options(OptionParser& app, OAuthOptions& options, const std::string& leg,
+                       const std::string& leg_help) {
+  // A leg's option is --LEG-oauth-X, "--oauth-X for the sending leg".
+  auto add = [&](const std::string& suffix, std::string& target, std::string help) {
+    auto name = "--oauth-" + suffix;
+    if (leg.empty()) {
+      app.value(name, target, std::move(help));
+    } else {
+      app.value("--" + leg + "-oauth-" + suffix, target, name + " for " + leg_help);
+    }
+  };
+  add("provider", options.provider,
+      "Log in with an OAuth 2.0 token mailprobe gets itself: microsoft, google or generic "
+      "(default: from the other --oauth options)");
+  add("tenant", options.tenant,
+      "Microsoft Entra ID tenant (directory ID or domain) of the token endpoint");
+  add("token-url", options.token_url, "Token endpoint (https://); default: the provider's");
+  add("client-id", options.client_id, "The application's client ID");
+  add("client-secret-file", options.client_secret_file,
+      "File whose first line is the client secret");
+  add("client-secret-env", options.client_secret_env,
+      "Environment variable that holds the client secret");
+  add("certificate", options.certificate,
+      "PEM certificate of the application's certificate credential (client assertion)");
+  add("key", options.key,
+      "PEM private key of that certificate (default: in the --oauth-certificate file)");
+  add("refresh-token-file", options.refresh_token_file,
+      "File with a delegated refresh token; the rotated one is written back to it");
+  add("service-account", options.service_account,
+      "Google service account JSON key (domain-wide delegation to the --user mailbox)");
+  add("scope", options.scope, "Scopes to ask for (default: the provider's for mail)");
+  add("ca-file", options.ca_file,
+      "PEM file of CAs trusted for the token endpoint (default: the system's; --ca-file "
+      "is the mail server's)");
+  add("cache", options.cache,
+      "Token cache file (default: oauth-tokens.json in the state directory)");
 }
 
 std::string default_state_directory() {
@@ -65,34 +75,70 @@ std::string default_state_directory() {
   return std::string(home != nullptr ? home : "/tmp") + "/.local/state/mailprobe";
 }
 
+namespace {
+
+std::shared_ptr<probes::TokenCache>& shared_cache() {
+  static std::shared_ptr<probes::TokenCache> cache;
+  return cache;
+}
+
+// A setting's name in messages: "--oauth-client-id" on a command line, "client_id" in the
+// daemon's YAML (whose messages name the block: "notifications.email.oauth: ...").
+class Names {
+ public:
+  explicit Names(OAuthSpelling spelling) : spelling_(spelling) {}
+  std::string operator()(std::string_view option) const {
+    if (spelling_ == OAuthSpelling::option) return "--oauth-" + std::string(option);
+    std::string key(option);
+    std::replace(key.begin(), key.end(), '-', '_');
+    return key;
+  }
+  std::string all() const { return spelling_ == OAuthSpelling::option ? "--oauth-*" : "oauth"; }
+  std::string user() const { return spelling_ == OAuthSpelling::option ? "--user" : "user"; }
+  bool yaml() const { return spelling_ == OAuthSpelling::yaml; }
+
+ private:
+  OAuthSpelling spelling_;
+};
+
+}  // namespace
+
+void share_token_cache(std::shared_ptr<probes::TokenCache> cache) {
+  shared_cache() = std::move(cache);
+}
+
 core::Outcome<std::shared_ptr<probes::TokenSource>> make_token_source(const OAuthOptions& options,
-                                                                      const std::string& user) {
+                                                                      const std::string& user,
+                                                                      OAuthSpelling spelling) {
   using probes::OAuthProvider;
-  if (user.empty()) return option_error("--oauth-* needs --user: the mailbox to log in as");
+  Names name(spelling);
+  if (user.empty()) {
+    return option_error(name.all() + " needs " + name.user() + ": the mailbox to log in as");
+  }
   bool secret = !options.client_secret_file.empty() || !options.client_secret_env.empty();
   bool certificate = !options.certificate.empty();
   bool refresh = !options.refresh_token_file.empty();
   bool account = !options.service_account.empty();
   if (!options.client_secret_file.empty() && !options.client_secret_env.empty()) {
-    return option_error("give --oauth-client-secret-file or --oauth-client-secret-env, not both");
+    return option_error("give " + name("client-secret-file") + " or " + name("client-secret-env") +
+                        ", not both");
   }
   if (!options.key.empty() && !certificate) {
-    return option_error("--oauth-key needs --oauth-certificate");
+    return option_error(name("key") + " needs " + name("certificate"));
   }
   // A client secret may come with a refresh token (a confidential client); every other
   // credential stands alone.
   int kinds =
       (certificate ? 1 : 0) + (refresh ? 1 : 0) + (account ? 1 : 0) + (secret && !refresh ? 1 : 0);
   if (kinds == 0) {
-    return option_error(
-        "OAuth needs a credential: --oauth-client-secret-file, --oauth-certificate, "
-        "--oauth-refresh-token-file or --oauth-service-account");
+    return option_error("OAuth needs a credential: " + name("client-secret-file") + ", " +
+                        name("certificate") + ", " + name("refresh-token-file") + " or " +
+                        name("service-account"));
   }
   if (kinds > 1) {
-    return option_error(
-        "give only one of --oauth-client-secret-file, --oauth-certificate, "
-        "--oauth-refresh-token-file (with or without a client secret) and "
-        "--oauth-service-account");
+    return option_error("give only one of " + name("client-secret-file") + ", " +
+                        name("certificate") + ", " + name("refresh-token-file") +
+                        " (with or without a client secret) and " + name("service-account"));
   }
 
   probes::OAuthIdentity identity;
@@ -103,7 +149,7 @@ core::Outcome<std::shared_ptr<probes::TokenSource>> make_token_source(const OAut
   } else if (options.provider == "generic") {
     identity.provider = OAuthProvider::generic;
   } else if (!options.provider.empty()) {
-    return option_error("--oauth-provider '" + options.provider +
+    return option_error(name("provider") + " '" + options.provider +
                         "': use microsoft, google or generic");
   } else {
     identity.provider = !options.tenant.empty() ? OAuthProvider::microsoft
@@ -112,48 +158,45 @@ core::Outcome<std::shared_ptr<probes::TokenSource>> make_token_source(const OAut
   }
   auto provider = identity.provider;
   if (!options.tenant.empty() && provider != OAuthProvider::microsoft) {
-    return option_error("--oauth-tenant is Microsoft Entra ID's: not with --oauth-provider " +
-                        options.provider);
+    return option_error(name("tenant") + " is Microsoft Entra ID's: not with " + name("provider") +
+                        " " + options.provider);
   }
   if (!options.tenant.empty() && !options.token_url.empty()) {
-    return option_error("give --oauth-tenant or --oauth-token-url, not both");
+    return option_error("give " + name("tenant") + " or " + name("token-url") + ", not both");
   }
   if (account && provider == OAuthProvider::microsoft) {
-    return option_error(
-        "--oauth-service-account is a Google service account key: not with "
-        "--oauth-provider microsoft");
+    return option_error(name("service-account") + " is a Google service account key: not with " +
+                        name("provider") + " microsoft");
   }
   if (account && !options.client_id.empty()) {
-    return option_error(
-        "--oauth-client-id is not used with --oauth-service-account (the key "
-        "names the account)");
+    return option_error(name("client-id") + " is not used with " + name("service-account") +
+                        " (the key names the account)");
   }
   if (!account && options.client_id.empty()) {
-    return option_error("--oauth-client-id is required: the application's client ID");
+    return option_error(name("client-id") + " is required: the application's client ID");
   }
 
   identity.token_url = options.token_url;
   if (identity.token_url.empty()) {
     if (provider == OAuthProvider::microsoft) {
       if (options.tenant.empty()) {
-        return option_error(
-            "--oauth-provider microsoft needs --oauth-tenant (the directory ID or domain) or "
-            "--oauth-token-url");
+        return option_error(name("provider") + " microsoft needs " + name("tenant") +
+                            " (the directory ID or domain) or " + name("token-url"));
       }
       identity.token_url = probes::default_token_url(provider, options.tenant);
     } else if (provider == OAuthProvider::google && !account) {
       identity.token_url = probes::default_token_url(provider, "");
     } else if (!account) {
-      return option_error("--oauth-token-url is required with --oauth-provider generic");
+      return option_error(name("token-url") + " is required with " + name("provider") + " generic");
     }
     // A service account's token endpoint is its key file's token_uri.
   }
   if (!identity.token_url.empty()) {
     auto url = protocol::parse_http_url(identity.token_url);
-    if (!url) return option_error("--oauth-token-url " + url.failure().message);
+    if (!url) return option_error(name("token-url") + " " + url.failure().message);
     // RFC 6749 section 3.2: the token endpoint is reached over TLS.
     if (!url->tls) {
-      return option_error("--oauth-token-url '" + protocol::url_for_logs(identity.token_url) +
+      return option_error(name("token-url") + " '" + protocol::url_for_logs(identity.token_url) +
                           "': the token endpoint must be https://");
     }
   }
@@ -161,13 +204,17 @@ core::Outcome<std::shared_ptr<probes::TokenSource>> make_token_source(const OAut
   identity.client_id = options.client_id;
   identity.scope = options.scope.empty() ? probes::default_scope(provider, refresh) : options.scope;
   if (identity.scope.empty() && account) {
-    return option_error(
-        "--oauth-service-account needs --oauth-scope with --oauth-provider generic");
+    return option_error(name("service-account") + " needs " + name("scope") + " with " +
+                        name("provider") + " generic");
   }
   if (secret) {
     auto value =
-        secret_from(options.client_secret_file, options.client_secret_env, "--oauth-client-id");
-    if (!value) return value.failure();
+        secret_from(options.client_secret_file, options.client_secret_env, name("client-id"));
+    if (!value) {
+      if (!name.yaml()) return value.failure();
+      auto key = options.client_secret_file.empty() ? "client-secret-env" : "client-secret-file";
+      return option_error(name(key) + ": " + value.failure().message);
+    }
     identity.client_secret = *value;
   }
   identity.certificate_file = options.certificate;
@@ -179,8 +226,16 @@ core::Outcome<std::shared_ptr<probes::TokenSource>> make_token_source(const OAut
   // The token endpoint is always verified: the client's secret goes to it. Its trust is
   // its own, since the mail server's --ca-file is often a private CA.
   auto tls = net::TlsClientContext::create({true, options.ca_file, false});
-  if (!tls) return option_error("--oauth-ca-file: " + tls.failure().message);
+  if (!tls) return option_error(name("ca-file") + ": " + tls.failure().message);
   identity.tls = *tls;
+  if (auto cache = shared_cache()) {
+    if (!options.cache.empty()) {
+      return option_error(name("cache") +
+                          " is for plugins: the daemon keeps its tokens in memory, shared by "
+                          "its checks");
+    }
+    return std::make_shared<probes::TokenSource>(std::move(identity), cache);
+  }
   auto cache_file =
       options.cache.empty() ? default_state_directory() + "/oauth-tokens.json" : options.cache;
   return std::make_shared<probes::TokenSource>(

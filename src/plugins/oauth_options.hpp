@@ -30,12 +30,26 @@ struct OAuthOptions {
   bool given() const;
 };
 
-void add_oauth_options(OptionParser& app, OAuthOptions& options);
+// Registers --oauth-*; with `leg` ("smtp", "receive") --LEG-oauth-* instead, one leg's own
+// values (plugins/leg_oauth.hpp), their help "--oauth-X for `leg_help`".
+void add_oauth_options(OptionParser& app, OAuthOptions& options, const std::string& leg = "",
+                       const std::string& leg_help = "");
+
+// How make_token_source names the settings in its errors: as the plugins' options
+// ("--oauth-key needs --oauth-certificate"), or as the keys of an `oauth:` block of the
+// daemon's YAML ("key needs certificate").
+enum class OAuthSpelling { option, yaml };
 
 // The token source for a login as `user`, or the option error (conflicts, missing pieces,
-// unreadable secret): "--oauth-certificate needs --oauth-client-id".
-core::Outcome<std::shared_ptr<probes::TokenSource>> make_token_source(const OAuthOptions& options,
-                                                                      const std::string& user);
+// unreadable secret): "--oauth-key needs --oauth-certificate".
+core::Outcome<std::shared_ptr<probes::TokenSource>> make_token_source(
+    const OAuthOptions& options, const std::string& user,
+    OAuthSpelling spelling = OAuthSpelling::option);
+
+// The daemon's: every token source made from then on keeps its tokens in `cache` (memory,
+// shared by all checks) instead of a cache file, and --oauth-cache is refused. Set once at
+// the start, before the configuration is loaded; null gives the plugins' cache file back.
+void share_token_cache(std::shared_ptr<probes::TokenCache> cache);
 
 // Where plugins keep what outlives a run: $STATE_DIRECTORY (systemd), /var/lib/mailprobe for
 // root, else $XDG_STATE_HOME/mailprobe or ~/.local/state/mailprobe.

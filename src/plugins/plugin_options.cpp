@@ -218,7 +218,7 @@ void add_server_options(OptionParser& app, ServerOptions& options, const std::st
 
 core::Outcome<Server> make_server(const ServerOptions& options, const std::string& prefix,
                                   DefaultPorts ports, const std::string& ca_file, bool insecure,
-                                  bool user_required) {
+                                  bool user_required, bool token_login) {
   auto fail = [](std::string message) -> core::Outcome<Server> {
     return core::Failure{"options", core::FailureKind::config, std::move(message)};
   };
@@ -242,6 +242,10 @@ core::Outcome<Server> make_server(const ServerOptions& options, const std::strin
   server.tls = *tls;
   if (options.user.empty()) {
     if (user_required) return fail("--" + prefix + "-user is required");
+    return server;
+  }
+  if (token_login) {
+    server.credentials = protocol::Credentials{options.user, "", true};
     return server;
   }
   auto secret = secret_from(options.password_file, options.password_env, "--" + prefix + "-user");

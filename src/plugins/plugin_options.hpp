@@ -100,10 +100,11 @@ struct Server {
 };
 
 // Target, TLS and credentials of a server; the port defaults by TLS mode and login.
-// `user_required`: a missing user is an error.
+// `user_required`: a missing user is an error. `token_login`: the user logs in with an
+// OAuth token fetched at each run (plugins/leg_oauth.hpp), the credentials hold no secret.
 core::Outcome<Server> make_server(const ServerOptions& options, const std::string& prefix,
                                   DefaultPorts ports, const std::string& ca_file, bool insecure,
-                                  bool user_required);
+                                  bool user_required, bool token_login = false);
 
 // "none", "starttls", "tls" (the round trip's and the reflector's --*-tls options).
 core::Outcome<probes::TlsMode> parse_tls_mode(const std::string& text, const std::string& option);

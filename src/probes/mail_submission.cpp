@@ -10,7 +10,18 @@ namespace mailprobe::probes {
 boost::asio::awaitable<core::Outcome<Submitted>> submit_message(
     const SubmissionSettings& settings, std::string from, std::string to, std::string message,
     core::Deadline deadline, std::vector<std::string>* transcript,
-    std::function<core::Status()> before_data) {
+    std::function<core::Status()> before_data, LoginToken* token) {
+  auto credentials = settings.credentials;
+  if (credentials) {
+    // OAUTHBEARER names the server as the client reached it (RFC 7628 section 3.1).
+    credentials->host = settings.tls.name_for(settings.server);
+    credentials->port = settings.server.port;
+    // The token first, so that the server does not wait for the token endpoint.
+    if (token != nullptr) {
+      auto filled = co_await token->fill(*credentials);
+      if (!filled) co_return filled.failure();
+    }
+  }
   auto executor = co_await boost::asio::this_coro::executor;
   net::Connection connection(executor, deadline);
   connection.set_transcript(transcript);
@@ -43,10 +54,15 @@ boost::asio::awaitable<core::Outcome<Submitted>> submit_message(
     capabilities = co_await smtp.hello(helo);
     if (!capabilities) co_return capabilities.failure();
   }
-  if (settings.credentials) {
-    auto mechanism = protocol::choose_auth_mechanism(*capabilities, "", false);
+  if (credentials) {
+    auto mechanism = protocol::choose_auth_mechanism(*capabilities, "", credentials->token);
     if (!mechanism) co_return mechanism.failure();
-    auto authenticated = co_await smtp.authenticate(*mechanism, *settings.credentials);
+    auto authenticated = co_await smtp.authenticate(*mechanism, *credentials);
+    if (!authenticated && token != nullptr) {
+      auto renewed = co_await token->renew_after(authenticated.failure(), *credentials);
+      if (!renewed) co_return renewed.failure();
+      if (*renewed) authenticated = co_await smtp.authenticate(*mechanism, *credentials);
+    }
     if (!authenticated) co_return authenticated.failure();
   }
   if (before_data) {

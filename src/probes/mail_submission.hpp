@@ -12,6 +12,7 @@
 #include "core/deadline.hpp"
 #include "core/outcome.hpp"
 #include "probes/common.hpp"
+#include "probes/login_token.hpp"
 #include "protocol/sasl.hpp"
 #include "protocol/smtp_reply.hpp"
 
@@ -31,10 +32,11 @@ struct Submitted {
 };
 
 // `before_data`, if given, runs after AUTH and before MAIL FROM; a failure it returns
-// stops the submission.
+// stops the submission. With an active `token` the login is by OAuth: the token is fetched
+// before connecting, goes by OAUTHBEARER or XOAUTH2, and is renewed once when refused.
 boost::asio::awaitable<core::Outcome<Submitted>> submit_message(
     const SubmissionSettings& settings, std::string from, std::string to, std::string message,
     core::Deadline deadline, std::vector<std::string>* transcript,
-    std::function<core::Status()> before_data = {});
+    std::function<core::Status()> before_data = {}, LoginToken* token = nullptr);
 
 }  // namespace mailprobe::probes

@@ -103,7 +103,12 @@ std::map<std::string, CachedToken> parse_token_cache(std::string_view text) {
     if (token == nullptr || !token->is_string() || expires == nullptr || !expires->is_int64()) {
       continue;
     }
-    entries[std::string(key)] = {std::string(token->get_string()), expires->get_int64()};
+    CachedToken cached{std::string(token->get_string()), expires->get_int64()};
+    const auto* lifetime = entry.get_object().if_contains("lifetime");
+    if (lifetime != nullptr && lifetime->is_int64() && lifetime->get_int64() > 0) {
+      cached.lifetime = lifetime->get_int64();
+    }
+    entries[std::string(key)] = std::move(cached);
     if (entries.size() >= max_entries) break;
   }
   return entries;
@@ -117,6 +122,7 @@ std::string serialize_token_cache(const std::map<std::string, CachedToken>& entr
     json::object entry;
     entry["access_token"] = token.access_token;
     entry["expires_at"] = token.expires_at;
+    if (token.lifetime > 0) entry["lifetime"] = token.lifetime;
     tokens[key] = std::move(entry);
   }
   json::object file;
@@ -126,7 +132,7 @@ std::string serialize_token_cache(const std::map<std::string, CachedToken>& entr
 }
 
 boost::asio::awaitable<core::Outcome<std::unique_ptr<TokenCacheHandle>>> FileTokenCache::open(
-    core::Deadline deadline) {
+    const std::string& /*key*/, core::Deadline deadline) {
   std::error_code ec;
   auto directory = std::filesystem::path(path_).parent_path();
   if (!directory.empty() && !std::filesystem::exists(directory, ec)) {

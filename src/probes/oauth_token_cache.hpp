@@ -22,6 +22,7 @@ namespace mailprobe::probes {
 struct CachedToken {
   std::string access_token;
   long long expires_at = 0;  // Unix seconds
+  long long lifetime = 0;    // seconds it was issued for (expires_in); 0: not known
 };
 
 class TokenCacheHandle {
@@ -35,21 +36,23 @@ class TokenCacheHandle {
 class TokenCache {
  public:
   virtual ~TokenCache() = default;
-  // Waits (within the deadline) until no one else uses the cache.
+  // Waits (within the deadline) until no one else uses the cache for `key` (the file
+  // cache: for any key).
   virtual boost::asio::awaitable<core::Outcome<std::unique_ptr<TokenCacheHandle>>> open(
-      core::Deadline deadline) = 0;
+      const std::string& key, core::Deadline deadline) = 0;
 };
 
 // The cache file of the plugins: JSON, mode 0600 in a directory of mode 0700, replaced
 // whole (a temporary file renamed over it, so that a reader never sees half of it), shared
 // between processes under an flock(2) on "FILE.lock". Expired entries are dropped when it
 // is written. An unreadable or malformed file is taken as empty (and then replaced): a
-// cache must never fail a check.
+// cache must never fail a check. An entry without "lifetime" (from an older mailprobe) is
+// read as of unknown lifetime.
 class FileTokenCache : public TokenCache {
  public:
   explicit FileTokenCache(std::string path) : path_(std::move(path)) {}
   boost::asio::awaitable<core::Outcome<std::unique_ptr<TokenCacheHandle>>> open(
-      core::Deadline deadline) override;
+      const std::string& key, core::Deadline deadline) override;
   const std::string& path() const { return path_; }
 
  private:

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/this_coro.hpp>
 #include <cmath>
@@ -83,6 +84,15 @@ core::Outcome<PreparedRequest> prepare(const OAuthIdentity& identity,
 
 }  // namespace
 
+long long token_reuse_margin(long long lifetime) {
+  if (lifetime <= 0) return token_expiry_margin_seconds;
+  return std::min(token_expiry_margin_seconds, (lifetime + 3) / 4);
+}
+
+bool token_reusable(const CachedToken& token, long long now) {
+  return token.expires_at - token_reuse_margin(token.lifetime) > now;
+}
+
 TokenSource::TokenSource(OAuthIdentity identity, std::shared_ptr<TokenCache> cache)
     : identity_(std::move(identity)), cache_(std::move(cache)) {}
 
@@ -114,7 +124,7 @@ boost::asio::awaitable<core::Outcome<AccessToken>> TokenSource::get(
   std::vector<std::string> warnings;
   std::unique_ptr<TokenCacheHandle> handle;
   if (cache_) {
-    auto opened = co_await cache_->open(deadline);
+    auto opened = co_await cache_->open(key, deadline);
     if (opened) {
       handle = std::move(*opened);
     } else if (opened.failure().kind == core::FailureKind::timeout) {
@@ -134,13 +144,13 @@ boost::asio::awaitable<core::Outcome<AccessToken>> TokenSource::get(
   }
   auto now = unix_seconds(std::chrono::system_clock::now());
   if (handle && use_cached) {
-    if (auto found = handle->find(key);
-        found && found->expires_at - token_expiry_margin_seconds > now) {
+    if (auto found = handle->find(key); found && token_reusable(*found, now)) {
       if (transcript != nullptr) {
         transcript->push_back("* OAuth token from the cache, valid for another " +
                               std::to_string(found->expires_at - now) + " s");
       }
-      co_return AccessToken{found->access_token, found->expires_at, true, 0, warnings};
+      co_return AccessToken{found->access_token, found->expires_at, true, 0, warnings,
+                            found->lifetime};
     }
   }
   auto fetched = co_await fetch(deadline, transcript);
@@ -148,7 +158,8 @@ boost::asio::awaitable<core::Outcome<AccessToken>> TokenSource::get(
   fetched->seconds = core::seconds(Clock::now() - started);
   fetched->warnings.insert(fetched->warnings.begin(), warnings.begin(), warnings.end());
   if (handle && fetched->expires_at > 0) {
-    auto stored = handle->put(key, CachedToken{fetched->value, fetched->expires_at});
+    auto stored =
+        handle->put(key, CachedToken{fetched->value, fetched->expires_at, fetched->lifetime});
     if (!stored) fetched->warnings.push_back(stored.failure().message);
   }
   co_return fetched;
@@ -169,6 +180,7 @@ boost::asio::awaitable<core::Outcome<AccessToken>> TokenSource::fetch(
   token.value = answer->access_token;
   if (answer->expires_in && *answer->expires_in > 0) {
     token.expires_at = unix_seconds(now) + *answer->expires_in;
+    token.lifetime = *answer->expires_in;
   }
   if (!request->refresh_token.empty() && !answer->refresh_token.empty() &&
       answer->refresh_token != request->refresh_token) {
@@ -192,11 +204,11 @@ void report(const AccessToken& token, core::ProbeResult& result) {
 
 boost::asio::awaitable<core::Outcome<AccessToken>> obtain_login_token(
     TokenSource& source, protocol::Credentials& credentials, core::ProbeResult& result,
-    core::Deadline deadline, bool transcript) {
+    core::Deadline deadline, bool transcript, std::string phase) {
   auto token = co_await source.token(deadline, transcript ? &result.transcript : nullptr);
   if (!token) co_return token;
-  result.add_timing("token", token->seconds);
-  result.metrics.push_back({"token", std::round(token->seconds * 1e6) / 1e6, "s", std::nullopt,
+  result.add_timing(phase, token->seconds);
+  result.metrics.push_back({phase, std::round(token->seconds * 1e6) / 1e6, "s", std::nullopt,
                             std::nullopt, 0.0, std::nullopt});
   report(*token, result);
   credentials.secret = token->value;
@@ -204,17 +216,32 @@ boost::asio::awaitable<core::Outcome<AccessToken>> obtain_login_token(
   co_return token;
 }
 
+boost::asio::awaitable<core::Outcome<std::optional<AccessToken>>> prepare_service_login(
+    TokenSource* source, std::optional<protocol::Credentials>& credentials, std::string host,
+    std::uint16_t port, core::ProbeResult& result, core::Deadline deadline, bool transcript) {
+  std::optional<AccessToken> token;
+  if (!credentials) co_return token;
+  if (source != nullptr) {
+    auto got = co_await obtain_login_token(*source, *credentials, result, deadline, transcript);
+    if (!got) co_return got.failure();
+    token = std::move(*got);
+  }
+  credentials->host = std::move(host);
+  credentials->port = port;
+  co_return token;
+}
+
 boost::asio::awaitable<core::Outcome<AccessToken>> renew_login_token(
     TokenSource& source, const AccessToken& refused, protocol::Credentials& credentials,
-    core::ProbeResult& result, core::Deadline deadline, bool transcript) {
+    core::ProbeResult& result, core::Deadline deadline, bool transcript, std::string phase) {
   if (transcript) result.transcript.push_back("* the cached OAuth token was refused: a new one");
   auto token = co_await source.renew(refused, deadline, transcript ? &result.transcript : nullptr);
   if (!token) co_return token;
   for (auto& timing : result.timings) {
-    if (timing.phase == "token") timing.seconds += token->seconds;
+    if (timing.phase == phase) timing.seconds += token->seconds;
   }
   for (auto& metric : result.metrics) {
-    if (metric.name == "token")
+    if (metric.name == phase)
       metric.value = std::round((metric.value + token->seconds) * 1e6) / 1e6;
   }
   report(*token, result);

@@ -1,13 +1,15 @@
 #pragma once
 // The token source of a login with OAuth 2.0: who mailprobe is to the authorization
 // server (a client secret, a certificate, a refresh token or a Google service account),
-// and the access token that proves it, taken from the cache while it has a minute left,
-// else fetched from the token endpoint (and cached). A token the mail server refuses is
-// dropped and fetched once more (renew()), since a cached one may have been revoked.
+// and the access token that proves it, taken from the cache until shortly before it expires
+// (token_reusable), else fetched from the token endpoint (and cached). A token the mail server
+// refuses is dropped and fetched once more (renew()), since a cached one may have been revoked.
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,10 +49,17 @@ struct AccessToken {
   // Problems that did not keep the token from working, for a WARNING in the output
   // (the rotated refresh token could not be saved, the cache could not be written).
   std::vector<std::string> warnings;
+  long long lifetime = 0;  // seconds it was issued for (expires_in); 0: not known
 };
 
-// A token is reused until this long before it expires, so that it outlives the check.
+// A token is reused until this long before it expires, so that it outlives the check's
+// login: a minute, or a quarter of its lifetime (rounded up) when that is less, so that a
+// short-lived token (10 s) is still reused for most of its life and renewed ahead of its
+// end. A token of unknown lifetime keeps the full minute.
 constexpr long long token_expiry_margin_seconds = 60;
+long long token_reuse_margin(long long lifetime);
+// Whether a cached token may serve a login at `now` (Unix seconds).
+bool token_reusable(const CachedToken& token, long long now);
 
 class TokenSource {
  public:
@@ -83,16 +92,26 @@ class TokenSource {
 };
 
 // For the probes' logins: puts a token of `source` into `credentials`, times the phase
-// "token" in `result` (perfdata token=, 0 for a cached token) and reports warnings as
-// WARNING subchecks. On failure nothing is recorded: the probe fails with it.
+// `phase` in `result` (perfdata token=, 0 for a cached token) and reports warnings as
+// WARNING subchecks. On failure nothing is recorded: the probe fails with it. A check with
+// two logins (the round trip's legs) names their phases apart: send_token, receive_token.
 boost::asio::awaitable<core::Outcome<AccessToken>> obtain_login_token(
     TokenSource& source, protocol::Credentials& credentials, core::ProbeResult& result,
-    core::Deadline deadline, bool transcript);
+    core::Deadline deadline, bool transcript, std::string phase = "token");
+// A service check's login (check_smtp, check_imap, check_pop): the token first, so that the
+// mail server does not wait for the token endpoint (its time is the phase "token", not part
+// of the server's response time), and the server's name and port in `credentials` for
+// OAUTHBEARER (RFC 7628 section 3.1). nullopt without `source` or credentials; the token
+// endpoint's failure is returned.
+boost::asio::awaitable<core::Outcome<std::optional<AccessToken>>> prepare_service_login(
+    TokenSource* source, std::optional<protocol::Credentials>& credentials, std::string host,
+    std::uint16_t port, core::ProbeResult& result, core::Deadline deadline, bool transcript);
 // After the mail server refused `refused`: a new token into `credentials`, its time added to
-// the phase "token".
+// the phase `phase`.
 boost::asio::awaitable<core::Outcome<AccessToken>> renew_login_token(
     TokenSource& source, const AccessToken& refused, protocol::Credentials& credentials,
-    core::ProbeResult& result, core::Deadline deadline, bool transcript);
+    core::ProbeResult& result, core::Deadline deadline, bool transcript,
+    std::string phase = "token");
 
 // The token endpoint of a provider: Microsoft's of `tenant`, Google's; "" for generic.
 std::string default_token_url(OAuthProvider provider, const std::string& tenant);

@@ -45,16 +45,21 @@ boost::asio::awaitable<ReflectOutcome> reflect_message(std::string message,
                              "probe " + token.id + " answered before (replay)"};
   }
   auto reflection = make_reflection(token, options.from, options.secret, seen);
+  core::ProbeResult login_record;  // the token's timing and warnings
+  LoginToken login(options.smtp_oauth, login_record, "token", false, deadline);
   auto sent = co_await submit_message(options.smtp, options.from, token.reply_to, reflection,
-                                      deadline, nullptr);
+                                      deadline, nullptr, {}, &login);
   if (!sent) {
     // Not answered after all: a retry of the delivery may answer it.
     state->forget_reflected(token.id);
     co_return ReflectOutcome{ReflectVerdict::failed,
                              "cannot send the reflection: " + sent.failure().message};
   }
-  co_return ReflectOutcome{ReflectVerdict::reflected,
-                           "reflected probe " + token.id + " to " + token.reply_to};
+  ReflectOutcome outcome{ReflectVerdict::reflected,
+                         "reflected probe " + token.id + " to " + token.reply_to};
+  for (const auto& warning : login_record.subchecks)
+    outcome.detail += "; " + warning.summary;
+  co_return outcome;
 }
 
 }  // namespace mailprobe::probes

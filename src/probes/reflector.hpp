@@ -5,6 +5,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,9 +20,11 @@ namespace mailprobe::probes {
 
 struct ReflectorOptions {
   SubmissionSettings smtp;  // where reflections are handed over
-  std::string from;         // sender of reflections
-  std::string secret;       // shared with the prober
-  std::string state_file;   // remembers answered probes (no replays)
+  // --oauth-* (--smtp-oauth-*): the SMTP login's token comes from here at each reflection.
+  std::shared_ptr<TokenSource> smtp_oauth;
+  std::string from;        // sender of reflections
+  std::string secret;      // shared with the prober
+  std::string state_file;  // remembers answered probes (no replays)
   double max_age_seconds = 3600;
   std::size_t max_message_bytes = std::size_t{1} << 20;
 };

@@ -24,8 +24,10 @@ boost::asio::awaitable<core::Outcome<WatchReport>> watch_mailbox(ReflectorMailbo
   auto executor = co_await boost::asio::this_coro::executor;
   net::Connection connection(executor, deadline);
   protocol::ImapClient imap(connection);
-  auto opened =
-      co_await open_imap(connection, imap, mailbox.server, mailbox.tls, mailbox.credentials);
+  core::ProbeResult login_record;  // the token's timing and warnings
+  LoginToken login(mailbox.oauth, login_record, "token", false, deadline);
+  auto opened = co_await open_imap(connection, imap, mailbox.server, mailbox.tls,
+                                   mailbox.credentials, &login);
   if (!opened) co_return opened.failure();
   auto caps = co_await imap.capabilities();  // after login they say more (IDLE, UIDPLUS)
   if (!caps) co_return caps.failure();
@@ -35,6 +37,8 @@ boost::asio::awaitable<core::Outcome<WatchReport>> watch_mailbox(ReflectorMailbo
   if (!selected) co_return selected.failure();
 
   WatchReport report;
+  for (const auto& warning : login_record.subchecks)
+    report.warnings.push_back(warning.summary);
   std::uint32_t next = 1;
   auto until = std::min(deadline.at() - std::chrono::seconds(5), Clock::now() + idle_period);
   for (;;) {

@@ -4,12 +4,14 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/deadline.hpp"
 #include "core/outcome.hpp"
 #include "probes/common.hpp"
+#include "probes/oauth_tokens.hpp"
 #include "probes/reflector.hpp"
 #include "protocol/sasl.hpp"
 
@@ -20,12 +22,16 @@ struct ReflectorMailbox {
   TlsPolicy tls;
   protocol::Credentials credentials;
   std::string mailbox = "INBOX";
+  // --oauth-* (--imap-oauth-*): the login's token comes from here (the credentials hold no
+  // secret then).
+  std::shared_ptr<TokenSource> oauth;
 };
 
 struct WatchReport {
   int reflected = 0;
   int ignored = 0;  // messages with a probe header that were not answered (left alone)
   std::vector<std::string> ignored_why;  // "UID 7: malformed probe token", one per message
+  std::vector<std::string> warnings;     // "OAuth: the token cache ...": worth a log line
 };
 
 // One session: logs in, answers and deletes the probes there, then waits for new mail

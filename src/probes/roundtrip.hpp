@@ -14,6 +14,7 @@
 #include "core/range.hpp"
 #include "core/result.hpp"
 #include "probes/common.hpp"
+#include "probes/oauth_tokens.hpp"
 #include "protocol/sasl.hpp"
 
 namespace mailprobe::probes {
@@ -42,6 +43,11 @@ struct RoundTripOptions {
   // for Graph (secret), with Mail.Send to send and Mail.ReadWrite to read and delete.
   std::string graph_url = "https://graph.microsoft.com";
   std::shared_ptr<net::TlsClientContext> graph_tls;
+  // --oauth-*: where a leg's OAuth 2.0 access token comes from at each run (for a Graph leg,
+  // a token for Graph); its credentials then hold the user and no secret. Null: the
+  // credentials' password (or a Graph leg's token file).
+  std::shared_ptr<TokenSource> smtp_oauth;
+  std::shared_ptr<TokenSource> receive_oauth;
   core::State junk_state = core::State::warning;
   // Timing
   double wait_seconds = 30;         // how long this run waits for its own message

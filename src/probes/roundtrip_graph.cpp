@@ -158,6 +158,22 @@ asio::awaitable<core::Status> scan_folder(Look& look, const std::string& folder,
   co_return core::success();
 }
 
+// scan_folder, and once more with a new token when Graph refused the one it had: a cached
+// token may have been revoked, and one taken at the start may run out during a long wait.
+asio::awaitable<core::Status> scan_renewing(Look& look, LoginToken& login,
+                                            protocol::Credentials& credentials,
+                                            const std::string& folder, bool junk,
+                                            std::int64_t since_ms, Clock::time_point after) {
+  auto scanned = co_await scan_folder(look, folder, junk, since_ms, after);
+  if (scanned) co_return scanned;
+  // After the first look the token worked: a 401 now means it ran out or was revoked.
+  auto renewed = co_await renew_graph_token(login, credentials, look.client, scanned.failure(),
+                                            look.run.receive_ok);
+  if (!renewed) co_return renewed.failure();
+  if (!*renewed) co_return scanned;
+  co_return co_await scan_folder(look, folder, junk, since_ms, after);
+}
+
 asio::awaitable<core::Status> delete_counted(Look& look) {
   for (const auto& id : look.deletable) {
     auto deleted = co_await look.client.delete_message(look.user, id);
@@ -175,8 +191,22 @@ core::Outcome<graph::Endpoint> graph_endpoint(const RoundTripOptions& options) {
   return graph::Endpoint{*url, options.graph_tls};
 }
 
-std::string graph_access_token(const protocol::Credentials& credentials) {
-  return credentials.secret;
+asio::awaitable<core::Outcome<std::string>> graph_access_token(LoginToken& login,
+                                                               protocol::Credentials& credentials) {
+  auto filled = co_await login.fill(credentials);
+  if (!filled) co_return filled.failure();
+  co_return credentials.secret;
+}
+
+asio::awaitable<core::Outcome<bool>> renew_graph_token(LoginToken& login,
+                                                       protocol::Credentials& credentials,
+                                                       graph::Client& client,
+                                                       const core::Failure& failure,
+                                                       bool worked_before) {
+  if (client.last_status() != 401) co_return false;
+  auto renewed = co_await login.renew_after(failure, credentials, worked_before);
+  if (renewed && *renewed) client.set_token(credentials.secret);
+  co_return renewed;
 }
 
 asio::awaitable<void> receive_graph(Run& run, std::string secret) {
@@ -197,12 +227,20 @@ asio::awaitable<void> receive_graph(Run& run, std::string secret) {
     start_sending();
     co_return;
   }
-  graph::Client client(executor, *endpoint, graph_access_token(options.receive_credentials),
-                       run.deadline);
+  auto credentials = options.receive_credentials;
+  LoginToken login(options.receive_oauth, run.result, "receive_token", options.transcript,
+                   run.deadline);
+  auto token = co_await graph_access_token(login, credentials);
+  if (!token) {
+    receive_failed(run, token.failure());
+    start_sending();
+    co_return;
+  }
+  graph::Client client(executor, *endpoint, *token, run.deadline);
   if (options.transcript) client.set_transcript(&run.result.transcript);
   std::set<std::string> seen;
   std::vector<std::string> deletable;
-  Look looker{run, client, options.receive_credentials.user, secret, seen, deletable};
+  Look looker{run, client, credentials.user, secret, seen, deletable};
   auto inbox = graph_folder(options.mailbox);
   auto now_ms = unix_ms(std::chrono::system_clock::now());
   auto since_ms =
@@ -212,7 +250,8 @@ asio::awaitable<void> receive_graph(Run& run, std::string secret) {
   auto previous = Clock::now();
   auto oldest_ms =
       now_ms - std::chrono::duration_cast<std::chrono::milliseconds>(oldest_probe).count();
-  auto first = co_await scan_folder(looker, inbox, false, oldest_ms, previous);
+  auto first =
+      co_await scan_renewing(looker, login, credentials, inbox, false, oldest_ms, previous);
   if (!first) {
     receive_failed(run, first.failure());
     start_sending();
@@ -233,7 +272,8 @@ asio::awaitable<void> receive_graph(Run& run, std::string secret) {
     auto started = Clock::now();
     // The window starts at the previous look, not at the 202 or 250: a fast mail system
     // delivers before that answer has reached mailprobe.
-    auto looked = co_await scan_folder(looker, inbox, false, since_ms, previous);
+    auto looked =
+        co_await scan_renewing(looker, login, credentials, inbox, false, since_ms, previous);
     if (!looked) {
       receive_failed(run, looked.failure());
       failed = true;
@@ -249,8 +289,9 @@ asio::awaitable<void> receive_graph(Run& run, std::string secret) {
   }
   // Junk: where Exchange Online Protection files what it takes for spam.
   if (!options.junk_folder.empty() && !failed) {
-    auto junk = co_await scan_folder(looker, graph_folder(options.junk_folder), true, oldest_ms,
-                                     Clock::now());
+    auto junk =
+        co_await scan_renewing(looker, login, credentials, graph_folder(options.junk_folder), true,
+                               oldest_ms, Clock::now());
     if (!junk) {
       receive_failed(run, junk.failure());
     } else if (!options.keep) {

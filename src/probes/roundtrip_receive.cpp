@@ -245,8 +245,10 @@ asio::awaitable<void> receive_imap(Run& run, std::string secret) {
     }
   };
 
+  LoginToken login(options.receive_oauth, run.result, "receive_token", options.transcript,
+                   run.deadline);
   auto opened = co_await open_imap(connection, imap, options.receive, options.receive_tls,
-                                   options.receive_credentials);
+                                   options.receive_credentials, &login);
   if (!opened) {
     receive_failed(run, opened.failure());
     start_sending();
@@ -345,12 +347,15 @@ asio::awaitable<void> receive_pop3(Run& run, std::string secret) {
   std::vector<std::string> looked_at;  // UIDLs whose headers were read in this run
   auto poll = std::chrono::duration_cast<Clock::duration>(
       std::chrono::duration<double>(options.poll_seconds));
+  // One token for all the polls' logins (renewed once if one is refused).
+  LoginToken login(options.receive_oauth, run.result, "receive_token", options.transcript,
+                   run.deadline);
   for (;;) {
     net::Connection connection(executor, run.deadline);
     if (options.transcript) connection.set_transcript(&run.result.transcript);
     protocol::Pop3Client pop3(connection);
     auto opened = co_await open_pop3(connection, pop3, options.receive, options.receive_tls,
-                                     options.receive_credentials);
+                                     options.receive_credentials, &login);
     if (!opened) {
       receive_failed(run, opened.failure());
       co_return;

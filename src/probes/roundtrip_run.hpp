@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "probes/login_token.hpp"
 #include "probes/roundtrip.hpp"
 #include "probes/roundtrip_message.hpp"
 #include "probes/roundtrip_state.hpp"
@@ -86,10 +87,19 @@ boost::asio::awaitable<void> receive_graph(Run& run, std::string secret);
 
 // Microsoft Graph for a leg: the endpoint of options.graph_url.
 core::Outcome<protocol::graph::Endpoint> graph_endpoint(const RoundTripOptions& options);
-// The OAuth 2.0 access token a Graph leg presents: the one place where it comes in. Today
-// the leg's secret (a token file); a token source that fetches and renews tokens plugs in
-// here.
-std::string graph_access_token(const protocol::Credentials& credentials);
+// The OAuth 2.0 access token a Graph leg presents: the one place where it comes in. With
+// --oauth-* (`login` active) one for Graph from the leg's token source, put into
+// `credentials` and timed as `login`'s phase; else the leg's secret (a token file).
+boost::asio::awaitable<core::Outcome<std::string>> graph_access_token(
+    LoginToken& login, protocol::Credentials& credentials);
+// After a Graph call failed with `failure`: true when Graph refused the token (401, RFC 6750
+// section 3.1) and a renewed one is now the client's, so that the call is worth one more try.
+// `worked_before`: Graph took the token earlier in the run (it ran out or was revoked since).
+boost::asio::awaitable<core::Outcome<bool>> renew_graph_token(LoginToken& login,
+                                                              protocol::Credentials& credentials,
+                                                              protocol::graph::Client& client,
+                                                              const core::Failure& failure,
+                                                              bool worked_before = false);
 
 // Milliseconds since the epoch from an IMAP INTERNALDATE ("22-Nov-2026 12:00:00 +0000")
 // or an RFC 5322 date ("Sat, 22 Nov 2026 12:00:00 +0000").

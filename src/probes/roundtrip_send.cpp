@@ -43,13 +43,13 @@ bool never_arrives_graph(const core::Failure& failure) {
 }
 
 asio::awaitable<core::Outcome<Handed>> hand_to_smtp(Run& run, const ProbeMessage& probe,
-                                                    Record record) {
+                                                    Record record, LoginToken& login) {
   const auto& options = run.options;
   SubmissionSettings settings{options.smtp, options.smtp_tls, options.smtp_credentials,
                               options.helo};
-  auto submitted =
-      co_await submit_message(settings, options.from, options.to, probe.text, run.deadline,
-                              options.transcript ? &run.result.transcript : nullptr, record);
+  auto submitted = co_await submit_message(
+      settings, options.from, options.to, probe.text, run.deadline,
+      options.transcript ? &run.result.transcript : nullptr, record, &login);
   if (!submitted) co_return submitted.failure();
   co_return Handed{submitted->accepted_at, submitted->peer, submitted->reply.first_line()};
 }
@@ -71,16 +71,28 @@ protocol::graph::OutgoingMessage graph_message(const RoundTripOptions& options,
 }
 
 asio::awaitable<core::Outcome<Handed>> hand_to_graph(Run& run, const ProbeMessage& probe,
-                                                     Record record) {
+                                                     Record record, LoginToken& login) {
   const auto& options = run.options;
   auto endpoint = graph_endpoint(options);
   if (!endpoint) co_return endpoint.failure();
-  const auto& credentials = *options.smtp_credentials;
-  protocol::graph::Client client(co_await asio::this_coro::executor, *endpoint,
-                                 graph_access_token(credentials), run.deadline);
+  auto credentials = *options.smtp_credentials;
+  auto token = co_await graph_access_token(login, credentials);
+  if (!token) co_return token.failure();
+  protocol::graph::Client client(co_await asio::this_coro::executor, *endpoint, *token,
+                                 run.deadline);
   if (options.transcript) client.set_transcript(&run.result.transcript);
   if (auto recorded = record(); !recorded) co_return recorded.failure();
-  auto sent = co_await client.send_mail(credentials.user, graph_message(options, probe));
+  auto message = graph_message(options, probe);
+  auto sent = co_await client.send_mail(credentials.user, message);
+  if (!sent) {
+    // Refused with 401, the message was not taken: with a renewed token it is sent again.
+    auto renewed = co_await renew_graph_token(login, credentials, client, sent.failure());
+    if (!renewed) {
+      sent = renewed.failure();
+    } else if (*renewed) {
+      sent = co_await client.send_mail(credentials.user, message);
+    }
+  }
   auto accepted_at = Clock::now();
   co_await client.close();
   if (client.throttled_count() > 0) {
@@ -108,12 +120,13 @@ boost::asio::awaitable<void> send_probe(Run& run, std::string secret) {
     return run.state.record_sending(probe.id, unix_ms(std::chrono::system_clock::now()));
   };
   bool graph = options.send_protocol == SendProtocol::graph;
+  LoginToken login(options.smtp_oauth, run.result, "send_token", options.transcript, run.deadline);
   // Not `graph ? co_await ... : co_await ...`: GCC 12 destroys that result twice.
   core::Outcome<Handed> handed = core::Failure{"send", core::FailureKind::internal, ""};
   if (graph) {
-    handed = co_await hand_to_graph(run, probe, record);
+    handed = co_await hand_to_graph(run, probe, record, login);
   } else {
-    handed = co_await hand_to_smtp(run, probe, record);
+    handed = co_await hand_to_smtp(run, probe, record, login);
   }
   if (!handed) {
     const auto& failure = handed.failure();
@@ -131,7 +144,8 @@ boost::asio::awaitable<void> send_probe(Run& run, std::string secret) {
           .count();
   run.send_ok = true;
   run.state.record_sent(probe.id, run.accepted_ms, monotonic_ns(), current_boot_id());
-  auto send_seconds = core::seconds(handed->accepted_at - started);
+  // The token's time is its own phase (send_token), not the mail system's.
+  auto send_seconds = core::seconds(handed->accepted_at - started) - login.seconds();
   run.result.add_timing("send", send_seconds);
   run.result.subchecks.push_back({core::State::ok,
                                   "sent to " + options.to + " via " + handed->via + " in " +

@@ -29,24 +29,15 @@ boost::asio::awaitable<core::ProbeResult> probe_smtp(SmtpOptions options, core::
   auto fail = [&](const core::Failure& failure) {
     result.fail(failure, default_state(failure.kind));
   };
-  // The token first, so that the mail server does not wait for the token endpoint; its
-  // time is the phase "token", not part of the server's response time.
   auto credentials = options.credentials;
-  std::optional<AccessToken> token;
-  if (options.oauth && credentials) {
-    auto got = co_await obtain_login_token(*options.oauth, *credentials, result, deadline,
-                                           options.transcript);
-    if (!got) {
-      fail(got.failure());
-      co_return result;
-    }
-    token = std::move(*got);
+  auto prepared = co_await prepare_service_login(
+      options.oauth.get(), credentials, options.tls.name_for(options.target), options.target.port,
+      result, deadline, options.transcript);
+  if (!prepared) {
+    fail(prepared.failure());
+    co_return result;
   }
-  if (credentials) {
-    // OAUTHBEARER names the server as the client reached it (RFC 7628 section 3.1).
-    credentials->host = options.tls.name_for(options.target);
-    credentials->port = options.target.port;
-  }
+  std::optional<AccessToken> token = std::move(*prepared);
   auto started = Clock::now();
 
   auto connected =

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <boost/asio/this_coro.hpp>
-#include <sstream>
 
 #include "core/format.hpp"
 #include "net/connection.hpp"
@@ -88,24 +87,15 @@ boost::asio::awaitable<core::ProbeResult> probe_tcp(TcpOptions options, core::De
                                                             : default_state(failure.kind);
     result.fail(failure, state);
   };
-  // The token first, so that the mail server does not wait for the token endpoint; its
-  // time is the phase "token", not part of the server's response time.
   auto credentials = options.credentials;
-  std::optional<AccessToken> token;
-  if (options.oauth && credentials) {
-    auto got = co_await obtain_login_token(*options.oauth, *credentials, result, deadline,
-                                           options.transcript);
-    if (!got) {
-      fail(got.failure());
-      co_return result;
-    }
-    token = std::move(*got);
+  auto prepared = co_await prepare_service_login(
+      options.oauth.get(), credentials, options.tls.name_for(options.target), options.target.port,
+      result, deadline, options.transcript);
+  if (!prepared) {
+    fail(prepared.failure());
+    co_return result;
   }
-  if (credentials) {
-    // OAUTHBEARER names the server as the client reached it (RFC 7628 section 3.1).
-    credentials->host = options.tls.name_for(options.target);
-    credentials->port = options.target.port;
-  }
+  std::optional<AccessToken> token = std::move(*prepared);
   auto started = Clock::now();
   auto where = " on " + options.target.host + " port " + std::to_string(options.target.port);
 
@@ -229,23 +219,14 @@ boost::asio::awaitable<core::ProbeResult> probe_tcp(TcpOptions options, core::De
         // AUTH=..., POP3 in CAPA's SASL line (RFC 5034 section 5).
         std::vector<std::string> offered;
         if (options.protocol == MailProtocol::imap) {
-          for (const auto& capability : caps) {
-            if (capability.rfind("AUTH=", 0) == 0) offered.push_back(capability.substr(5));
-          }
+          offered = protocol::sasl_mechanisms(caps);
         } else {
           auto asked = co_await pop3.capabilities();
           if (!asked) {
             fail(asked.failure());
             co_return result;
           }
-          for (const auto& line : *asked) {
-            std::istringstream words(line);
-            std::string word;
-            words >> word;
-            if (word != "SASL") continue;
-            while (words >> word)
-              offered.push_back(word);
-          }
+          offered = protocol::sasl_mechanisms_of_capa(*asked);
         }
         mechanism = protocol::choose_bearer_mechanism(offered).value_or("XOAUTH2");
       }

@@ -129,6 +129,7 @@ asio::awaitable<core::Outcome<HttpAnswer>> Client::call(http::verb verb, std::st
   auto reserve = std::min<Clock::duration>(std::chrono::seconds(2), deadline_.budget() / 10);
   for (int attempt = 0;; ++attempt) {
     auto answer = co_await send_once(verb, target, body, what);
+    last_status_ = answer ? answer->status : 0;
     if (!answer) {
       answer.failure().message = "Graph " + what + ": " + answer.failure().message;
       co_return answer;

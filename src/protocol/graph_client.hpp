@@ -68,6 +68,10 @@ class Client {
 
   // Requests and answers (never the token), when set.
   void set_transcript(std::vector<std::string>* transcript);
+  // Another token for the calls from now on (one renewed after a 401).
+  void set_token(std::string token) { token_ = std::move(token); }
+  // The HTTP status of the last answer; 0 before the first or when none came.
+  unsigned last_status() const { return last_status_; }
   // How long and how often Graph's Retry-After made the client wait.
   double throttled_seconds() const { return throttled_seconds_; }
   int throttled_count() const { return throttled_count_; }
@@ -94,6 +98,7 @@ class Client {
   std::vector<std::string>* transcript_ = nullptr;
   double throttled_seconds_ = 0;
   int throttled_count_ = 0;
+  unsigned last_status_ = 0;
 };
 
 }  // namespace mailprobe::protocol::graph

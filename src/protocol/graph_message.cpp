@@ -9,6 +9,7 @@
 #include <charconv>
 
 #include "core/civil_time.hpp"
+#include "core/format.hpp"
 
 namespace mailprobe::protocol::graph {
 
@@ -20,16 +21,7 @@ core::Failure protocol_failure(std::string message) {
   return {"graph", core::FailureKind::protocol, std::move(message)};
 }
 
-// The start of a body for messages, on one line.
-std::string excerpt(std::string_view body) {
-  std::string text;
-  for (char c : body.substr(0, 60)) {
-    auto byte = static_cast<unsigned char>(c);
-    text += byte < 0x20 || byte == 0x7f ? ' ' : c;
-  }
-  if (body.size() > 60) text += "...";
-  return text;
-}
+using core::excerpt;
 
 std::optional<json::value> parse_json(std::string_view body) {
   json::parse_options options;

@@ -18,6 +18,14 @@ bool has_capability(const std::vector<std::string>& capabilities, std::string_vi
   return std::find(capabilities.begin(), capabilities.end(), name) != capabilities.end();
 }
 
+std::vector<std::string> sasl_mechanisms(const std::vector<std::string>& capabilities) {
+  std::vector<std::string> mechanisms;
+  for (const auto& capability : capabilities) {
+    if (capability.rfind("AUTH=", 0) == 0) mechanisms.push_back(capability.substr(5));
+  }
+  return mechanisms;
+}
+
 std::string ImapClient::next_tag() {
   return "mp" + std::to_string(++tag_counter_);
 }
@@ -196,11 +204,14 @@ asio::awaitable<core::Status> ImapClient::login(const Credentials& credentials,
   std::string refusal;  // what the error document of a refused token says
   auto failed = "AUTHENTICATE " + method + " failed";
   // With SASL-IR the response rides on the command (RFC 4959); without, it goes after the
-  // server's "+" (RFC 9051 section 6.2.2).
-  bool initial_response = has_capability(capabilities, "SASL-IR");
+  // server's "+" (RFC 9051 section 6.2.2). RFC 4959 sets no length limit of its own, and a
+  // token fits (Dovecot takes lines of 64 KiB); a response that would make the line longer
+  // than RFC 7162 section 4 asks clients to stay within goes after the "+" all the same.
   auto tag = next_tag();
   answer_bytes_ = 0;
   std::string line = tag + " AUTHENTICATE " + method;
+  bool initial_response = has_capability(capabilities, "SASL-IR") &&
+                          line.size() + 1 + response.size() + 2 <= imap_command_line_limit;
   // Named, not temporaries: GCC 12 destroys temporaries of a conditional expression inside
   // a co_await twice.
   std::string wire = line + (initial_response ? " " + response : std::string()) + "\r\n";

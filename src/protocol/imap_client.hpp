@@ -82,5 +82,10 @@ class ImapClient {
 };
 
 bool has_capability(const std::vector<std::string>& capabilities, std::string_view name);
+// The SASL mechanisms a CAPABILITY list offers (its AUTH=... entries, RFC 9051 section 6.2.2).
+std::vector<std::string> sasl_mechanisms(const std::vector<std::string>& capabilities);
+
+// RFC 7162 section 4: clients keep command lines to about 8192 octets.
+constexpr std::size_t imap_command_line_limit = 8192;
 
 }  // namespace mailprobe::protocol

@@ -243,7 +243,12 @@ core::Outcome<ServiceAccountKey> parse_service_account(std::string_view text,
   auto type = member("type");
   if (!type) return fail("no \"type\" (a service account's JSON key has \"service_account\")");
   if (*type != "service_account") {
-    return fail("\"type\" is \"" + *type +
+    // The file's words, on one line and not endless: it may be any JSON.
+    std::string shown;
+    for (char c : std::string_view(*type).substr(0, 40))
+      shown += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? ' ' : c;
+    if (type->size() > 40) shown += "...";
+    return fail("\"type\" is \"" + shown +
                 "\", not \"service_account\" (create a key for a service account: IAM, Service "
                 "accounts, Keys, Add key, JSON)");
   }

@@ -6,6 +6,8 @@
 #include <climits>
 #include <cmath>
 
+#include "core/format.hpp"
+
 namespace mailprobe::protocol::mailstore {
 
 namespace json = boost::json;
@@ -15,16 +17,7 @@ core::Failure protocol_failure(std::string message) {
   return {"api", core::FailureKind::protocol, std::move(message)};
 }
 
-// The start of a body for messages, on one line.
-std::string excerpt(std::string_view body) {
-  std::string text;
-  for (char c : body.substr(0, 60)) {
-    auto byte = static_cast<unsigned char>(c);
-    text += byte < 0x20 || byte == 0x7f ? ' ' : c;
-  }
-  if (body.size() > 60) text += "...";
-  return text;
-}
+using core::excerpt;
 
 std::optional<long long> integer(const json::value& value) {
   if (value.is_int64()) return value.get_int64();

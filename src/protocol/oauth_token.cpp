@@ -9,6 +9,8 @@
 #include <climits>
 #include <cmath>
 
+#include "core/format.hpp"
+
 namespace mailprobe::protocol {
 
 namespace json = boost::json;
@@ -42,15 +44,9 @@ std::string percent_encode(std::string_view text) {
   return out;
 }
 
-// The start of a body for messages, on one line, control characters as spaces.
+// A body quoted in messages: a little longer than elsewhere, an OAuth error says why.
 std::string excerpt(std::string_view body, std::size_t limit = 80) {
-  std::string text;
-  for (char c : body.substr(0, limit)) {
-    auto byte = static_cast<unsigned char>(c);
-    text += byte < 0x20 || byte == 0x7f ? ' ' : c;
-  }
-  if (body.size() > limit) text += "...";
-  return text;
+  return core::excerpt(body, limit);
 }
 
 // The first line of an error_description, whole (Entra ID's run to 250 characters, and the

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <sstream>
 
 #include "core/format.hpp"
 
@@ -13,6 +14,19 @@ core::Failure rejected(std::string_view phase, std::string what, const Pop3Statu
   return {std::string(phase), core::FailureKind::rejected, what + ": " + status.line};
 }
 }  // namespace
+
+std::vector<std::string> sasl_mechanisms_of_capa(const std::vector<std::string>& capa_lines) {
+  std::vector<std::string> mechanisms;
+  for (const auto& line : capa_lines) {
+    std::istringstream words(line);
+    std::string word;
+    words >> word;
+    if (word != "SASL") continue;
+    while (words >> word)
+      mechanisms.push_back(word);
+  }
+  return mechanisms;
+}
 
 std::optional<Pop3Status> parse_pop3_status(std::string_view line) {
   Pop3Status status;
@@ -127,16 +141,27 @@ asio::awaitable<core::Status> Pop3Client::login(const Credentials& credentials,
   auto response = method == "PLAIN"     ? sasl_plain(credentials)
                   : method == "XOAUTH2" ? sasl_xoauth2(credentials)
                                         : sasl_oauthbearer(credentials);
-  auto answer =
-      co_await command("AUTH " + method + " " + response, step, "AUTH " + method + " <redacted>");
+  // RFC 5034 section 4: an initial response that would make the AUTH command longer than
+  // POP3's command line (255 octets with the CRLF, RFC 2449 section 4) is not sent with
+  // it, but after the server's "+" (a bearer token always is: it is longer).
+  std::string line = "AUTH " + method + " " + response;
+  bool initial_response = line.size() + 2 <= pop3_command_line_limit;
+  if (!initial_response) line = "AUTH " + method;
+  // Named, not a conditional expression: GCC 12 destroys its temporaries in a co_await twice.
+  std::string shown = initial_response ? "AUTH " + method + " <redacted>" : line;
+  auto answer = co_await command(line, step, shown);
+  bool answered = initial_response;
   std::string refusal;
-  if (answer && answer->kind == Pop3Status::Kind::continuation) {
-    // PLAIN: a server that does not take an initial response (RFC 5034 section 4) asks for
-    // it. A bearer token: the server sent its error document (RFC 7628 section 3.2.2) and
-    // waits for the client's dummy response.
-    if (method == "PLAIN") {
+  for (int round = 0; round < 2 && answer && answer->kind == Pop3Status::Kind::continuation;
+       ++round) {
+    if (!answered || (method == "PLAIN" && round == 0)) {
+      // The go-ahead for the response; PLAIN: also a server that did not take the initial
+      // response and asks for it.
       answer = co_await command(response, step, "<redacted>");
+      answered = true;
     } else {
+      // A bearer token: the server sent its error document (RFC 7628 section 3.2.2) and
+      // waits for the client's dummy response.
       refusal = describe_bearer_failure(answer->text);
       answer = co_await command(bearer_failure_response(method), step);
     }

@@ -22,6 +22,12 @@ struct Pop3Status {
   bool ok() const { return kind == Kind::ok; }
 };
 
+// RFC 2449 section 4: a POP3 command line is at most 255 octets, CRLF included.
+constexpr std::size_t pop3_command_line_limit = 255;
+
+// The SASL mechanisms CAPA's lines offer (its "SASL ..." line, RFC 5034 section 5).
+std::vector<std::string> sasl_mechanisms_of_capa(const std::vector<std::string>& capa_lines);
+
 // I/O-free; nullopt when the line is none of "+OK", "-ERR" or a SASL continuation.
 std::optional<Pop3Status> parse_pop3_status(std::string_view line);
 

@@ -72,6 +72,18 @@ asio::awaitable<core::Outcome<net::TlsFacts>> SmtpClient::starttls(net::TlsClien
   co_return co_await connection_.start_tls(context, std::move(server_name));
 }
 
+asio::awaitable<core::Outcome<SmtpReply>> SmtpClient::auth_command(const std::string& method,
+                                                                   const std::string& response,
+                                                                   net::Step step) {
+  std::string line = "AUTH " + method + " " + response;
+  if (line.size() + 2 <= smtp_command_line_limit) {
+    co_return co_await command(line, step, "AUTH " + method + " <redacted>");
+  }
+  auto go_ahead = co_await command("AUTH " + method, step);
+  if (!go_ahead || go_ahead->code != 334) co_return go_ahead;
+  co_return co_await command(response, step, "<redacted>");
+}
+
 asio::awaitable<core::Status> SmtpClient::authenticate(std::string_view mechanism,
                                                        const Credentials& credentials) {
   constexpr net::Step step{"auth", "the reply to AUTH"};
@@ -79,12 +91,10 @@ asio::awaitable<core::Status> SmtpClient::authenticate(std::string_view mechanis
   core::Outcome<SmtpReply> reply = SmtpReply{};
   std::string refusal;  // what the error document of a refused token says
   if (method == "PLAIN") {
-    reply =
-        co_await command("AUTH PLAIN " + sasl_plain(credentials), step, "AUTH PLAIN <redacted>");
+    reply = co_await auth_command(method, sasl_plain(credentials), step);
   } else if (method == "XOAUTH2" || method == "OAUTHBEARER") {
     auto response = method == "XOAUTH2" ? sasl_xoauth2(credentials) : sasl_oauthbearer(credentials);
-    reply =
-        co_await command("AUTH " + method + " " + response, step, "AUTH " + method + " <redacted>");
+    reply = co_await auth_command(method, response, step);
     // On failure the server sends a 334 with an error document (RFC 7628 section 3.2.2)
     // and waits for the client's dummy response before its final 5xx.
     if (reply && reply->code == 334) {

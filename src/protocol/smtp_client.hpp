@@ -52,8 +52,22 @@ class SmtpClient {
                                                       std::string_view message);
 
  private:
+  // AUTH `method` with its initial `response`: on the command line when the line fits, else
+  // after the server's empty 334 (RFC 4954 section 4).
+  asio::awaitable<core::Outcome<SmtpReply>> auth_command(const std::string& method,
+                                                         const std::string& response,
+                                                         net::Step step);
+
   net::Connection& connection_;
 };
+
+// RFC 5321 section 4.5.3.1.4: a command line is at most 512 octets, CRLF included. An AUTH
+// command whose initial response would make it longer is sent without it (RFC 4954
+// section 4): Postfix refuses AUTH lines over its line_length_limit (2048) as "Invalid
+// base64 data in initial response", and a token of Entra ID alone is 1.5 to 2.5 KB. The
+// response after the 334 may be much longer (12288 octets in RFC 4954 section 4 and
+// Postfix's smtpd_sasl_response_limit).
+constexpr std::size_t smtp_command_line_limit = 512;
 
 // The mechanism to use: `requested` when given (it must be offered), else the best the
 // server offers for the kind of secret: OAUTHBEARER, then XOAUTH2 for a token; PLAIN, then

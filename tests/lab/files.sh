@@ -147,6 +147,7 @@ OAUTH_USER=probe@$DOMAIN
 OAUTH_CLIENT_ID=app-secret
 OAUTH_CLIENT_SECRET_FILE=$s/oauth-client.secret
 OAUTH_CERT_CLIENT_ID=app-cert
+OAUTH_LONG_CLIENT_ID=app-long
 OAUTH_CLIENT_CERT=$OAUTH_DIR/app-cert.pem
 OAUTH_CLIENT_KEY=$OAUTH_DIR/app-cert.key
 OAUTH_REFRESH_CLIENT_ID=app-refresh
@@ -215,8 +216,10 @@ SH
 # registry and every client's credentials. Secrets, keys and initial refresh tokens are made
 # once; the registry and the service-account key file (which names the port) every time.
 # Clients: app-secret (client secret), app-cert (certificate: signed client assertions), both
-# app-only with probe@ as their mailbox; app-refresh (secret + refresh token) and app-public
-# (refresh token, no secret) for probe@; a Google service account delegated to probe@.
+# app-only with probe@ as their mailbox; app-long, app-secret's twin (the same secret) whose
+# tokens are as long as Entra ID's (2.8 KB); app-refresh (secret + refresh token) and
+# app-public (refresh token, no secret) for probe@; a Google service account delegated to
+# probe@.
 make_oauth() {
   local d=$OAUTH_DIR cnf=$HERE/openssl.cnf name
   mkdir -p "$d/state"
@@ -258,6 +261,8 @@ make_oauth() {
             roles: $roles, mailbox: $user },
           { client_id: "app-cert", certificate: ($d + "/app-cert.pem"), scopes: $scopes,
             roles: $roles, mailbox: $user },
+          { client_id: "app-long", client_secret: ($secret | line), scopes: $scopes,
+            roles: $roles, mailbox: $user, token_padding: 1500 },
           { client_id: "app-refresh", client_secret: ($refresh_secret | line),
             refresh_tokens: [$refresh | line], subject: $user },
           { client_id: "app-public", refresh_tokens: [$public | line], subject: $user } ],

@@ -1,5 +1,5 @@
 // The token source against an HTTPS token endpoint on 127.0.0.1: a cached token is reused
-// until a minute before it expires, a refused one is dropped and fetched again, a rotated
+// until shortly before it expires, a refused one is dropped and fetched again, a rotated
 // refresh token is written back keeping the file's mode; the cache file is its owner's
 // alone and survives two processes racing for it.
 
@@ -161,7 +161,8 @@ TEST_F(OAuthTokens, CachedTokenIsReusedAndARefusedOneFetchedAgain) {
 }
 
 TEST_F(OAuthTokens, TokenCloseToExpiryIsNotReused) {
-  TokenServer server(pki, {token_json("short", 59), token_json("long", 3600)});
+  // A 1-second token is within its margin (a quarter of its lifetime, rounded up) at once.
+  TokenServer server(pki, {token_json("short", 1), token_json("long", 3600)});
   TokenSource source(identity(server.url()), std::make_shared<FileTokenCache>(dir + "/c.json"));
   ASSERT_TRUE(get(source));
   auto second = get(source);
@@ -241,7 +242,7 @@ TEST(TokenCacheFile, TwoProcessesRacingLoseNothing) {
     asio::io_context io;
     FileTokenCache cache(path);
     for (int i = 0; i < rounds; ++i) {
-      auto handle = test::run(io, cache.open(core::Deadline::after(20s)));
+      auto handle = test::run(io, cache.open("counter", core::Deadline::after(20s)));
       if (!handle) return 1;
       auto current = (*handle)->find("counter");
       long long value = current ? std::stoll(current->access_token) : 0;

@@ -255,6 +255,137 @@ TEST_F(AuthTest, SmtpOauthbearerErrorFlowEndsWithControlA) {
   EXPECT_FALSE(transcript_has(sasl_oauthbearer(bearer)));
 }
 
+// RFC 4954 section 4: an AUTH line longer than RFC 5321's 512 octets (CRLF included) goes
+// without its initial response, which follows the server's empty 334. PLAIN of a 366-byte
+// password is 372 bytes, 496 characters of base64: "AUTH PLAIN " + 496 + CRLF = 509 octets,
+// sent at once; a 369-byte one (500 characters) makes 513, and waits for the 334.
+TEST_F(AuthTest, SmtpInitialResponseOnlyWithinTheCommandLineLimit) {
+  for (std::size_t password : {std::size_t{366}, std::size_t{369}}) {
+    received.clear();
+    transcript.clear();
+    ScriptedServer server(io, [this](tcp::socket s) -> asio::awaitable<void> {
+      auto line = co_await test::receive_line(s);
+      received.push_back(line);
+      if (line.find(' ', 5) == std::string::npos) {
+        co_await test::send(s, "334 \r\n");
+        received.push_back(co_await test::receive_line(s));
+      }
+      co_await test::send(s, "235 2.7.0 Authentication successful\r\n");
+      co_await test::drain(s);
+    });
+    Credentials user{"user", std::string(password, 'p')};
+    auto status =
+        with_connection(server.port(), [&](net::Connection& c) -> asio::awaitable<core::Status> {
+          SmtpClient smtp(c);
+          co_return co_await smtp.authenticate("PLAIN", user);
+        });
+    EXPECT_TRUE(status) << status.failure().message;
+    auto response = sasl_plain(user);
+    if (password == 366) {
+      ASSERT_EQ(response.size(), 496u);
+      ASSERT_EQ(received.size(), 1u);
+      EXPECT_EQ(received[0], "AUTH PLAIN " + response);
+    } else {
+      ASSERT_EQ(response.size(), 500u);
+      ASSERT_EQ(received.size(), 2u);
+      EXPECT_EQ(received[0], "AUTH PLAIN");
+      EXPECT_EQ(received[1], response);
+      EXPECT_TRUE(transcript_has("C: <redacted>"));
+    }
+    EXPECT_FALSE(transcript_has(response));
+  }
+}
+
+// A token of Entra ID's size (2.5 KB) and Postfix's answer to it when refused: the error
+// document after the response, the dummy ^A, the 535.
+TEST_F(AuthTest, SmtpLongTokenGoesAfterThe334AndItsRefusalIsTold) {
+  ScriptedServer server(io, [this](tcp::socket s) -> asio::awaitable<void> {
+    received.push_back(co_await test::receive_line(s));
+    co_await test::send(s, "334 \r\n");
+    received.push_back(co_await test::receive_line(s));
+    co_await test::send(s, "334 " + base64_encode(R"({"status":"invalid_token"})") + "\r\n");
+    received.push_back(co_await test::receive_line(s));
+    co_await test::send(s, "535 5.7.8 Error: authentication failed\r\n");
+    co_await test::drain(s);
+  });
+  Credentials bearer{"user@example.test", "eyJ" + std::string(2500, 'x'), true, "mx.example.test",
+                     587};
+  auto status =
+      with_connection(server.port(), [&](net::Connection& c) -> asio::awaitable<core::Status> {
+        SmtpClient smtp(c);
+        co_return co_await smtp.authenticate("OAUTHBEARER", bearer);
+      });
+  ASSERT_FALSE(status);
+  EXPECT_EQ(status.failure().message,
+            "AUTH OAUTHBEARER failed: 535 5.7.8 Error: authentication failed (token refused: "
+            "status invalid_token)");
+  ASSERT_EQ(received.size(), 3u);
+  EXPECT_EQ(received[0], "AUTH OAUTHBEARER");
+  EXPECT_EQ(received[1], sasl_oauthbearer(bearer));
+  EXPECT_EQ(received[2], "AQ==");
+  EXPECT_FALSE(transcript_has("xxxxxxxx"));
+}
+
+// RFC 5034 section 4: POP3's AUTH line stays within 255 octets; a token never fits.
+TEST_F(AuthTest, Pop3LongTokenGoesAfterThePlus) {
+  ScriptedServer server(io, [this](tcp::socket s) -> asio::awaitable<void> {
+    co_await test::send(s, "+OK ready\r\n");
+    received.push_back(co_await test::receive_line(s));
+    co_await test::send(s, "+ \r\n");
+    received.push_back(co_await test::receive_line(s));
+    co_await test::send(s, "+OK Logged in.\r\n");
+    co_await test::drain(s);
+  });
+  Credentials bearer{"user@example.test", std::string(200, 't'), true};
+  auto status =
+      with_connection(server.port(), [&](net::Connection& c) -> asio::awaitable<core::Status> {
+        Pop3Client pop3(c);
+        co_await pop3.read_status({"greeting", "the greeting"});
+        co_return co_await pop3.login(bearer, "XOAUTH2");
+      });
+  EXPECT_TRUE(status) << status.failure().message;
+  ASSERT_EQ(received.size(), 2u);
+  EXPECT_EQ(received[0], "AUTH XOAUTH2");
+  EXPECT_EQ(received[1], sasl_xoauth2(bearer));
+  EXPECT_FALSE(transcript_has(std::string(20, 't')));
+}
+
+// IMAP: SASL-IR carries a token of any real size (RFC 4959 has no limit; Dovecot takes 64
+// KiB lines); only a line over RFC 7162's 8192 octets waits for the "+".
+TEST_F(AuthTest, ImapSaslIrUpToRfc7162sLineLength) {
+  for (std::size_t length : {std::size_t{2500}, std::size_t{9000}}) {
+    received.clear();
+    ScriptedServer server(io, [this](tcp::socket s) -> asio::awaitable<void> {
+      co_await test::send(s, "* OK ready\r\n");
+      auto line = co_await test::receive_line(s);
+      received.push_back(line);
+      if (line == "mp1 AUTHENTICATE XOAUTH2") {
+        co_await test::send(s, "+ \r\n");
+        received.push_back(co_await test::receive_line(s));
+      }
+      co_await test::send(s, "mp1 OK done\r\n");
+      co_await test::drain(s);
+    });
+    Credentials bearer{"user@example.test", std::string(length, 'j'), true};
+    auto status =
+        with_connection(server.port(), [&](net::Connection& c) -> asio::awaitable<core::Status> {
+          ImapClient imap(c);
+          co_await imap.read_greeting();
+          std::vector<std::string> caps;
+          caps.push_back("SASL-IR");
+          co_return co_await imap.login(bearer, "XOAUTH2", caps);
+        });
+    EXPECT_TRUE(status) << status.failure().message;
+    if (length == 2500) {
+      ASSERT_EQ(received.size(), 1u);
+      EXPECT_EQ(received[0], "mp1 AUTHENTICATE XOAUTH2 " + sasl_xoauth2(bearer));
+    } else {
+      ASSERT_EQ(received.size(), 2u);
+      EXPECT_EQ(received[1], sasl_xoauth2(bearer));
+    }
+  }
+}
+
 TEST(ChooseAuth, TokensPreferOauthbearer) {
   SmtpCapabilities caps;
   caps.auth_methods = {"PLAIN", "XOAUTH2", "OAUTHBEARER"};

@@ -210,6 +210,16 @@ TEST(ServiceAccount, ParsesGooglesKeyAndSaysWhatIsWrong) {
             "service account key sa.json: \"type\" is \"authorized_user\", not "
             "\"service_account\" (create a key for a service account: IAM, Service accounts, "
             "Keys, Add key, JSON)");
+  // A value out of the file stays on the one line of the output, and short.
+  EXPECT_EQ(message(R"({"type":"user\r\nCRITICAL\u0007"})"),
+            "service account key sa.json: \"type\" is \"user  CRITICAL \", not "
+            "\"service_account\" (create a key for a service account: IAM, Service accounts, "
+            "Keys, Add key, JSON)");
+  EXPECT_EQ(message("{\"type\":\"" + std::string(100, 'x') + "\"}")
+                .rfind("service account key sa.json: \"type\" is \"" + std::string(40, 'x') +
+                           "...\", not",
+                       0),
+            0U);
   key.erase("client_email");
   EXPECT_EQ(message(json::serialize(key)),
             "service account key sa.json: no \"client_email\" string");
