@@ -30,7 +30,7 @@ build_packages=(
 # dig (bind9-dnsutils) and nginx for MTA-STS policies; all run from the lab's own configs.
 lab_packages=(
   postfix dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-sieve openssl iproute2 curl jq
-  nsd unbound bind9-utils bind9-dnsutils nginx
+  nsd unbound bind9-utils bind9-dnsutils nginx python3
 )
 reference_packages=(
   monitoring-plugins-basic monitoring-plugins-standard nagios-plugins-contrib
