@@ -228,6 +228,8 @@ core::Outcome<std::shared_ptr<probes::TokenSource>> make_token_source(const OAut
   auto tls = net::TlsClientContext::create({true, options.ca_file, false});
   if (!tls) return option_error(name("ca-file") + ": " + tls.failure().message);
   identity.tls = *tls;
+  identity.trust_hint =
+      "(trust it with " + (name.yaml() ? "oauth." + name("ca-file") : name("ca-file")) + ")";
   if (auto cache = shared_cache()) {
     if (!options.cache.empty()) {
       return option_error(name("cache") +

@@ -172,7 +172,7 @@ boost::asio::awaitable<core::Outcome<AccessToken>> TokenSource::fetch(
   if (!request) co_return request.failure();
   auto executor = co_await boost::asio::this_coro::executor;
   // Named, not a braced temporary: GCC 12 destroys those inside a co_await twice.
-  protocol::TokenEndpoint endpoint{request->url, identity_.tls};
+  protocol::TokenEndpoint endpoint{request->url, identity_.tls, identity_.trust_hint};
   auto answer =
       co_await protocol::request_token(executor, endpoint, request->form, deadline, transcript);
   if (!answer) co_return answer.failure();

@@ -39,6 +39,8 @@ struct OAuthIdentity {
   std::string service_account_file;
   std::string subject;  // the mailbox: a service account acts for it; part of the cache key
   std::shared_ptr<net::TlsClientContext> tls;  // trust for the token endpoint
+  // How that trust is named where the identity was configured, for a certificate failure.
+  std::string trust_hint = "(trust it with --oauth-ca-file)";
 };
 
 struct AccessToken {

@@ -216,7 +216,7 @@ boost::asio::awaitable<core::Outcome<TokenAnswer>> request_token(
                             "token URL '" + url_for_logs(endpoint.url) + "' is not https://"};
   }
   auto http_end = http_endpoint(*url, endpoint.tls);
-  http_end.trust_hint = "(trust it with --oauth-ca-file)";
+  http_end.trust_hint = endpoint.trust_hint;
   HttpConnection connection(std::move(executor), http_end, deadline,
                             HttpLimits{std::size_t{16} * 1024, max_token_answer});
   connection.set_transcript(transcript);

@@ -59,6 +59,8 @@ constexpr std::size_t max_token_answer = std::size_t{64} * 1024;
 struct TokenEndpoint {
   std::string url;  // https://...
   std::shared_ptr<net::TlsClientContext> tls;
+  // Appended to a certificate failure: where the user names the endpoint's CAs.
+  std::string trust_hint = "(trust it with --oauth-ca-file)";
 };
 
 // POSTs `form` to the endpoint and parses the answer. `transcript`, when set, gets the

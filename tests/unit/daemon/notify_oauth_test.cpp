@@ -67,6 +67,9 @@ TEST_F(NotifyOAuth, EmailLogsInWithAToken) {
   EXPECT_EQ(identity.client_secret, "s3cret-value");
   EXPECT_EQ(identity.subject, "probe@lab.test");
   EXPECT_EQ(identity.scope, "");  // generic provider: no default scope
+  // An untrusted token endpoint's failure says how to trust it in this file, not on a
+  // command line.
+  EXPECT_EQ(identity.trust_hint, "(trust it with oauth.ca_file)");
   // The Microsoft defaults, as for the plugins.
   auto microsoft = load(email(
       "{tenant: contoso, client_id: app, client_secret_env: PATH, ca_file: " + secret_ + "}"));

@@ -222,6 +222,15 @@ TEST_F(OAuthTokens, UntrustedEndpointIsNotSentTheSecret) {
   EXPECT_EQ(refused.failure().kind, core::FailureKind::certificate);
   EXPECT_NE(refused.failure().message.find("--oauth-ca-file"), std::string::npos);
   EXPECT_TRUE(server.bodies->empty());
+  // Where the identity was configured names its trust (the daemon's YAML: oauth.ca_file).
+  TokenServer second(other, {token_json("t", 3600)});
+  auto configured = identity(second.url());
+  configured.trust_hint = "(trust it with oauth.ca_file)";
+  TokenSource from_yaml(configured, nullptr);
+  auto named = get(from_yaml);
+  ASSERT_FALSE(named);
+  EXPECT_NE(named.failure().message.find("(trust it with oauth.ca_file)"), std::string::npos)
+      << named.failure().message;
 }
 
 TEST(TokenCacheFile, ExpiredEntriesAreDroppedAndGarbageIgnored) {
