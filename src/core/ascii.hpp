@@ -18,6 +18,14 @@ inline std::string ascii_lower(std::string_view text) {
   return out;
 }
 
+inline std::string ascii_upper(std::string_view text) {
+  std::string out(text);
+  std::ranges::transform(out, out.begin(), [](char c) {
+    return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+  });
+  return out;
+}
+
 // Equal but for the case of ASCII letters.
 inline bool ascii_iequals(std::string_view a, std::string_view b) {
   return std::ranges::equal(a, b, [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });

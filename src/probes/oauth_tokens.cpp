@@ -216,21 +216,6 @@ boost::asio::awaitable<core::Outcome<AccessToken>> obtain_login_token(
   co_return token;
 }
 
-boost::asio::awaitable<core::Outcome<std::optional<AccessToken>>> prepare_service_login(
-    TokenSource* source, std::optional<protocol::Credentials>& credentials, std::string host,
-    std::uint16_t port, core::ProbeResult& result, core::Deadline deadline, bool transcript) {
-  std::optional<AccessToken> token;
-  if (!credentials) co_return token;
-  if (source != nullptr) {
-    auto got = co_await obtain_login_token(*source, *credentials, result, deadline, transcript);
-    if (!got) co_return got.failure();
-    token = std::move(*got);
-  }
-  credentials->host = std::move(host);
-  credentials->port = port;
-  co_return token;
-}
-
 boost::asio::awaitable<core::Outcome<AccessToken>> renew_login_token(
     TokenSource& source, const AccessToken& refused, protocol::Credentials& credentials,
     core::ProbeResult& result, core::Deadline deadline, bool transcript, std::string phase) {

@@ -100,14 +100,6 @@ class TokenSource {
 boost::asio::awaitable<core::Outcome<AccessToken>> obtain_login_token(
     TokenSource& source, protocol::Credentials& credentials, core::ProbeResult& result,
     core::Deadline deadline, bool transcript, std::string phase = "token");
-// A service check's login (check_smtp, check_imap, check_pop): the token first, so that the
-// mail server does not wait for the token endpoint (its time is the phase "token", not part
-// of the server's response time), and the server's name and port in `credentials` for
-// OAUTHBEARER (RFC 7628 section 3.1). nullopt without `source` or credentials; the token
-// endpoint's failure is returned.
-boost::asio::awaitable<core::Outcome<std::optional<AccessToken>>> prepare_service_login(
-    TokenSource* source, std::optional<protocol::Credentials>& credentials, std::string host,
-    std::uint16_t port, core::ProbeResult& result, core::Deadline deadline, bool transcript);
 // After the mail server refused `refused`: a new token into `credentials`, its time added to
 // the phase `phase`.
 boost::asio::awaitable<core::Outcome<AccessToken>> renew_login_token(

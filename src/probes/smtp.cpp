@@ -5,6 +5,7 @@
 
 #include "core/format.hpp"
 #include "net/connection.hpp"
+#include "probes/login_token.hpp"
 #include "protocol/smtp_client.hpp"
 
 namespace mailprobe::probes {
@@ -29,15 +30,20 @@ boost::asio::awaitable<core::ProbeResult> probe_smtp(SmtpOptions options, core::
   auto fail = [&](const core::Failure& failure) {
     result.fail(failure, default_state(failure.kind));
   };
+  // The token first, so that the mail server does not wait for the token endpoint; its
+  // time is the phase "token", not part of the server's response time.
   auto credentials = options.credentials;
-  auto prepared = co_await prepare_service_login(
-      options.oauth.get(), credentials, options.tls.name_for(options.target), options.target.port,
-      result, deadline, options.transcript);
-  if (!prepared) {
-    fail(prepared.failure());
-    co_return result;
+  LoginToken token(credentials ? options.oauth : nullptr, result, "token", options.transcript,
+                   deadline);
+  if (credentials) {
+    if (auto filled = co_await token.fill(*credentials); !filled) {
+      fail(filled.failure());
+      co_return result;
+    }
+    // OAUTHBEARER names the server as the client reached it (RFC 7628 section 3.1).
+    credentials->host = options.tls.name_for(options.target);
+    credentials->port = options.target.port;
   }
-  std::optional<AccessToken> token = std::move(*prepared);
   auto started = Clock::now();
 
   auto connected =
@@ -131,18 +137,16 @@ boost::asio::awaitable<core::ProbeResult> probe_smtp(SmtpOptions options, core::
       co_return result;
     }
     auto authenticated = co_await smtp.authenticate(*mechanism, *credentials);
-    if (!authenticated && authenticated.failure().kind == core::FailureKind::rejected && token &&
-        token->cached) {
+    if (!authenticated) {
       // A cached token may have been revoked: one new token, one more try.
-      auto renewed = co_await renew_login_token(*options.oauth, *token, *credentials, result,
-                                                deadline, options.transcript);
+      auto renewed = co_await token.renew_after(authenticated.failure(), *credentials);
       if (!renewed) {
         fail(renewed.failure());
         co_await smtp.quit();
         co_await connection.close();
         co_return result;
       }
-      authenticated = co_await smtp.authenticate(*mechanism, *credentials);
+      if (*renewed) authenticated = co_await smtp.authenticate(*mechanism, *credentials);
     }
     if (!authenticated) {
       fail(authenticated.failure());

@@ -5,6 +5,7 @@
 
 #include "core/format.hpp"
 #include "net/connection.hpp"
+#include "probes/login_token.hpp"
 #include "protocol/imap_client.hpp"
 #include "protocol/pop3_client.hpp"
 #include "protocol/redact.hpp"
@@ -87,15 +88,20 @@ boost::asio::awaitable<core::ProbeResult> probe_tcp(TcpOptions options, core::De
                                                             : default_state(failure.kind);
     result.fail(failure, state);
   };
+  // The token first, so that the mail server does not wait for the token endpoint; its
+  // time is the phase "token", not part of the server's response time.
   auto credentials = options.credentials;
-  auto prepared = co_await prepare_service_login(
-      options.oauth.get(), credentials, options.tls.name_for(options.target), options.target.port,
-      result, deadline, options.transcript);
-  if (!prepared) {
-    fail(prepared.failure());
-    co_return result;
+  LoginToken token(credentials ? options.oauth : nullptr, result, "token", options.transcript,
+                   deadline);
+  if (credentials) {
+    if (auto filled = co_await token.fill(*credentials); !filled) {
+      fail(filled.failure());
+      co_return result;
+    }
+    // OAUTHBEARER names the server as the client reached it (RFC 7628 section 3.1).
+    credentials->host = options.tls.name_for(options.target);
+    credentials->port = options.target.port;
   }
-  std::optional<AccessToken> token = std::move(*prepared);
   auto started = Clock::now();
   auto where = " on " + options.target.host + " port " + std::to_string(options.target.port);
 
@@ -237,18 +243,15 @@ boost::asio::awaitable<core::ProbeResult> probe_tcp(TcpOptions options, core::De
         } else {
           login = co_await imap.login(*credentials, mechanism, caps);
         }
-        bool stale =
-            !login && login.failure().kind == core::FailureKind::rejected && token && token->cached;
-        if (attempt > 0 || !stale) break;
+        if (login || attempt > 0) break;
         // A cached token may have been revoked: one new token, one more try.
-        auto renewed = co_await renew_login_token(*options.oauth, *token, *credentials, result,
-                                                  deadline, options.transcript);
+        auto renewed = co_await token.renew_after(login.failure(), *credentials);
         if (!renewed) {
           fail(renewed.failure());
           co_await connection.close();
           co_return result;
         }
-        token = std::move(*renewed);
+        if (!*renewed) break;
       }
       if (!login) {
         fail(login.failure());

@@ -7,6 +7,8 @@
 #include <boost/json/value.hpp>
 #include <cctype>
 
+#include "core/ascii.hpp"
+
 namespace mailprobe::protocol {
 
 std::string base64_encode(std::string_view data) {
@@ -66,24 +68,17 @@ std::string sasl_oauthbearer(const Credentials& credentials) {
   return base64_encode(message);
 }
 
-namespace {
-std::string upper(std::string_view text) {
-  std::string out(text);
-  std::ranges::transform(out, out.begin(),
-                         [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return out;
-}
-}  // namespace
+using core::ascii_upper;
 
 bool is_bearer_mechanism(std::string_view mechanism) {
-  auto name = upper(mechanism);
+  auto name = ascii_upper(mechanism);
   return name == "OAUTHBEARER" || name == "XOAUTH2";
 }
 
 std::optional<std::string> choose_bearer_mechanism(const std::vector<std::string>& offered) {
   for (const char* wanted : {"OAUTHBEARER", "XOAUTH2"}) {
     for (const auto& mechanism : offered) {
-      if (upper(mechanism) == wanted) return std::string(wanted);
+      if (ascii_upper(mechanism) == wanted) return std::string(wanted);
     }
   }
   return std::nullopt;
@@ -111,7 +106,7 @@ std::string describe_bearer_failure(std::string_view base64_text) {
 }
 
 std::string bearer_failure_response(std::string_view mechanism) {
-  return upper(mechanism) == "OAUTHBEARER" ? base64_encode("\x01") : "";
+  return ascii_upper(mechanism) == "OAUTHBEARER" ? base64_encode("\x01") : "";
 }
 
 }  // namespace mailprobe::protocol

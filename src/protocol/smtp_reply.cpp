@@ -4,18 +4,12 @@
 #include <cctype>
 #include <sstream>
 
+#include "core/ascii.hpp"
 #include "core/format.hpp"
 
 namespace mailprobe::protocol {
 
-namespace {
-std::string upper(std::string_view text) {
-  std::string out(text);
-  std::ranges::transform(out, out.begin(),
-                         [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return out;
-}
-}  // namespace
+using core::ascii_upper;
 
 std::optional<SmtpReplyLine> parse_smtp_reply_line(std::string_view line) {
   if (line.size() < 3) return std::nullopt;
@@ -62,7 +56,7 @@ SmtpReplyParser::Status SmtpReplyParser::feed(std::string line) {
 }
 
 bool SmtpCapabilities::offers_auth(std::string_view mechanism) const {
-  auto wanted = upper(mechanism);
+  auto wanted = ascii_upper(mechanism);
   return std::find(auth_methods.begin(), auth_methods.end(), wanted) != auth_methods.end();
 }
 
@@ -74,7 +68,7 @@ SmtpCapabilities parse_ehlo(const SmtpReply& reply) {
     std::istringstream words{std::string(parsed->text)};
     std::string keyword;
     if (!(words >> keyword)) continue;
-    keyword = upper(keyword);
+    keyword = ascii_upper(keyword);
     // Old servers announce "AUTH=LOGIN PLAIN" as well as "AUTH LOGIN PLAIN".
     std::vector<std::string> methods;
     if (keyword.rfind("AUTH=", 0) == 0) {
@@ -85,7 +79,7 @@ SmtpCapabilities parse_ehlo(const SmtpReply& reply) {
     if (keyword != "AUTH") continue;
     std::string method;
     while (words >> method)
-      methods.push_back(upper(method));
+      methods.push_back(ascii_upper(method));
     for (auto& m : methods) {
       if (!m.empty() && std::find(caps.auth_methods.begin(), caps.auth_methods.end(), m) ==
                             caps.auth_methods.end()) {
