@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/ascii.hpp"
 #include "core/format.hpp"
 
 namespace mailprobe::protocol {
@@ -175,9 +176,7 @@ asio::awaitable<core::Status> ImapClient::login(const Credentials& credentials,
                                                 std::string_view mechanism,
                                                 const std::vector<std::string>& capabilities) {
   constexpr net::Step step{"auth", "the reply to the login"};
-  std::string method(mechanism);
-  std::ranges::transform(method, method.begin(),
-                         [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  auto method = core::ascii_upper(mechanism);
   if (method.empty() || method == "LOGIN") {
     if (has_capability(capabilities, "LOGINDISABLED")) {
       co_return core::Failure{

@@ -4,16 +4,11 @@
 #include <cctype>
 #include <charconv>
 
+#include "core/ascii.hpp"
+
 namespace mailprobe::protocol {
 
 namespace {
-
-std::string upper(std::string_view text) {
-  std::string out(text);
-  std::ranges::transform(out, out.begin(),
-                         [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return out;
-}
 
 bool is_status(std::string_view word) {
   return word == "OK" || word == "NO" || word == "BAD" || word == "BYE" || word == "PREAUTH";
@@ -22,7 +17,7 @@ bool is_status(std::string_view word) {
 // Splits "STATUS [CODE] text" into its parts.
 void parse_status_text(std::string_view rest, ImapResponse& response) {
   auto space = rest.find(' ');
-  auto word = upper(rest.substr(0, space));
+  auto word = core::ascii_upper(rest.substr(0, space));
   if (!is_status(word)) {
     response.text = std::string(rest);
     return;
@@ -97,7 +92,7 @@ std::vector<std::string> parse_capability_list(std::string_view text) {
     auto start = i;
     while (i < text.size() && text[i] != ' ')
       ++i;
-    if (i > start) atoms.push_back(upper(text.substr(start, i - start)));
+    if (i > start) atoms.push_back(core::ascii_upper(text.substr(start, i - start)));
   }
   if (!atoms.empty() && atoms.front() == "CAPABILITY") atoms.erase(atoms.begin());
   return atoms;

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <sstream>
 
+#include "core/ascii.hpp"
 #include "core/format.hpp"
 
 namespace mailprobe::protocol {
@@ -120,9 +121,7 @@ asio::awaitable<core::Outcome<net::TlsFacts>> Pop3Client::stls(net::TlsClientCon
 asio::awaitable<core::Status> Pop3Client::login(const Credentials& credentials,
                                                 std::string_view mechanism) {
   constexpr net::Step step{"auth", "the reply to the login"};
-  std::string method(mechanism);
-  std::ranges::transform(method, method.begin(),
-                         [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  auto method = core::ascii_upper(mechanism);
   if (method.empty() || method == "USER") {
     auto user = co_await command("USER " + credentials.user, step);
     if (!user) co_return user.failure();

@@ -5,6 +5,8 @@
 #include <sstream>
 #include <vector>
 
+#include "core/ascii.hpp"
+
 namespace mailprobe::protocol {
 
 namespace {
@@ -16,12 +18,6 @@ std::vector<std::string> words_of(std::string_view line) {
   while (in >> word)
     words.push_back(word);
   return words;
-}
-
-std::string upper(std::string text) {
-  std::ranges::transform(text, text.begin(),
-                         [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return text;
 }
 
 std::string join(const std::vector<std::string>& words, std::size_t count) {
@@ -53,8 +49,8 @@ std::string redact_client_data(std::string_view data) {
     auto [end, break_length] = next_break(data);
     auto line = data.substr(0, end);
     auto words = words_of(line);
-    std::string first = words.empty() ? "" : upper(words[0]);
-    std::string second = words.size() > 1 ? upper(words[1]) : "";
+    std::string first = words.empty() ? "" : core::ascii_upper(words[0]);
+    std::string second = words.size() > 1 ? core::ascii_upper(words[1]) : "";
     std::string shown(line);
     if (first == "PASS" && words.size() > 1) {
       shown = "PASS <redacted>";

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/ascii.hpp"
+
 namespace mailprobe::protocol {
 
 namespace {
@@ -15,13 +17,6 @@ core::Failure malformed(net::Step step, const std::string& error) {
 core::Failure rejected(std::string_view phase, std::string_view what, const SmtpReply& reply) {
   return {std::string(phase), core::FailureKind::rejected,
           std::string(what) + ": " + reply.first_line()};
-}
-
-std::string upper(std::string_view text) {
-  std::string out(text);
-  std::ranges::transform(out, out.begin(),
-                         [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return out;
 }
 
 }  // namespace
@@ -87,7 +82,7 @@ asio::awaitable<core::Outcome<SmtpReply>> SmtpClient::auth_command(const std::st
 asio::awaitable<core::Status> SmtpClient::authenticate(std::string_view mechanism,
                                                        const Credentials& credentials) {
   constexpr net::Step step{"auth", "the reply to AUTH"};
-  auto method = upper(mechanism);
+  auto method = core::ascii_upper(mechanism);
   core::Outcome<SmtpReply> reply = SmtpReply{};
   std::string refusal;  // what the error document of a refused token says
   if (method == "PLAIN") {
@@ -175,7 +170,7 @@ core::Outcome<std::string> choose_auth_mechanism(const SmtpCapabilities& capabil
                          "the server offers no AUTH mechanism in its EHLO reply"};
   }
   if (!requested.empty()) {
-    auto wanted = upper(requested);
+    auto wanted = core::ascii_upper(requested);
     if (capabilities.offers_auth(wanted)) return wanted;
     return core::Failure{
         "auth", core::FailureKind::rejected,
