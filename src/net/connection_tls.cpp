@@ -102,6 +102,7 @@ asio::awaitable<core::Outcome<TlsFacts>> Connection::start_tls(TlsClientContext&
   if (discarded > 0)
     note("", "* discarded " + std::to_string(discarded) + " bytes sent before TLS");
 
+  if (auto built = context.build(); !built) co_return built.failure();
   tls_.reset(SSL_new(context.native().native_handle()));
   if (!tls_) {
     co_return core::Failure{"tls", core::FailureKind::tls, "cannot create a TLS session"};

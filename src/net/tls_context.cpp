@@ -4,8 +4,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -65,9 +67,7 @@ core::Status load_system_cas(ssl::context& context) {
 
 }  // namespace
 
-// Takes ownership of `native`.
-TlsClientContext::TlsClientContext(SSL_CTX* native, const TlsClientOptions& options)
-    : context_(native), options_(options) {}
+TlsClientContext::TlsClientContext(const TlsClientOptions& options) : options_(options) {}
 
 namespace {
 
@@ -108,40 +108,54 @@ core::Outcome<std::shared_ptr<TlsClientContext>> TlsClientContext::create(
     std::lock_guard lock(cache_mutex);
     if (auto found = cache.find(key); found != cache.end()) return found->second;
   }
-  auto made = make(options);
-  if (!made) return made;
+  std::shared_ptr<TlsClientContext> made(new TlsClientContext(options));
+  if (auto built = made->build(); !built) return built.failure();
   std::lock_guard lock(cache_mutex);
   if (cache.size() >= cache_limit) cache.clear();  // settings that come and go: start over
-  cache.emplace(std::move(key), *made);
+  cache.emplace(std::move(key), made);
   return made;
 }
 
-core::Outcome<std::shared_ptr<TlsClientContext>> TlsClientContext::make(
+core::Outcome<std::shared_ptr<TlsClientContext>> TlsClientContext::deferred(
     const TlsClientOptions& options) {
+  if (!options.ca_file.empty()) {
+    std::ifstream file(options.ca_file);
+    if (!file) {
+      return core::Failure{"tls", core::FailureKind::config,
+                           "cannot load CA file '" + options.ca_file +
+                               "': " + std::generic_category().message(errno)};
+    }
+  }
+  return std::shared_ptr<TlsClientContext>(new TlsClientContext(options));
+}
+
+core::Status TlsClientContext::build() {
+  std::lock_guard lock(build_mutex_);
+  if (context_) return core::success();
   SSL_CTX* native = SSL_CTX_new_ex(client_tls_library(), nullptr, TLS_client_method());
   if (native == nullptr) {
     return core::Failure{"tls", core::FailureKind::config,
                          "cannot create a TLS context: " + openssl_error()};
   }
-  std::shared_ptr<TlsClientContext> tls(new TlsClientContext(native, options));
-  auto& context = tls->context_;
+  ssl::context context(native);  // owns it from here
   context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                       ssl::context::no_sslv3);
   // Sessions are not resumed: every probe measures a full handshake, as a new client sees.
   SSL_CTX_set_session_cache_mode(context.native_handle(), SSL_SESS_CACHE_OFF);
   boost::system::error_code ec;
-  if (!options.ca_file.empty()) {
-    context.load_verify_file(options.ca_file, ec);
+  if (!options_.ca_file.empty()) {
+    context.load_verify_file(options_.ca_file, ec);
     if (ec) {
       return core::Failure{"tls", core::FailureKind::config,
-                           "cannot load CA file '" + options.ca_file + "': " + ec.message()};
+                           "cannot load CA file '" + options_.ca_file + "': " + ec.message()};
     }
   } else {
     auto loaded = load_system_cas(context);
     if (!loaded) return loaded.failure();
   }
-  context.set_verify_mode(options.verify ? ssl::verify_peer : ssl::verify_none);
-  return tls;
+  context.set_verify_mode(options_.verify ? ssl::verify_peer : ssl::verify_none);
+  context_.emplace(std::move(context));
+  return core::success();
 }
 
 }  // namespace mailprobe::net

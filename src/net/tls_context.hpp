@@ -6,6 +6,8 @@
 
 #include <boost/asio/ssl/context.hpp>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "core/outcome.hpp"
@@ -30,13 +32,24 @@ class TlsClientContext {
   // same: the daemon plans thousands of checks and a /probe per scrape.
   static core::Outcome<std::shared_ptr<TlsClientContext>> create(const TlsClientOptions& options);
 
-  boost::asio::ssl::context& native() { return context_; }
+  // A context that builds its OpenSSL context at the first build(), for a one-shot check:
+  // it builds it once its connection is up, so that the 3 ms of OpenSSL set-up overlap the
+  // server accepting the connection instead of coming before it (bench/README.md). A CA
+  // file that cannot be opened fails here already, before anything is sent.
+  static core::Outcome<std::shared_ptr<TlsClientContext>> deferred(const TlsClientOptions& options);
+
+  // Builds the OpenSSL context if it is not built yet (the failures of create()); cheap
+  // once built. Connection::start_tls calls it, so a deferred context works anywhere.
+  core::Status build();
+
+  // The OpenSSL context; only after a successful build() (create() returns it built).
+  boost::asio::ssl::context& native() { return *context_; }
   const TlsClientOptions& options() const { return options_; }
 
  private:
-  TlsClientContext(SSL_CTX* native, const TlsClientOptions& options);
-  static core::Outcome<std::shared_ptr<TlsClientContext>> make(const TlsClientOptions& options);
-  boost::asio::ssl::context context_;
+  explicit TlsClientContext(const TlsClientOptions& options);
+  std::mutex build_mutex_;
+  std::optional<boost::asio::ssl::context> context_;
   TlsClientOptions options_;
 };
 

@@ -50,7 +50,7 @@ PluginPlan check_smtp(const std::string& name, int argc, const char* const* argv
   auto mode = implicit_tls     ? probes::TlsMode::implicit
               : wants_starttls ? probes::TlsMode::starttls
                                : probes::TlsMode::none;
-  auto tls = make_tls_policy(options, mode);
+  auto tls = make_tls_policy(options, mode, TlsSetup::after_connect);
   if (!tls) return option_error("SMTP", tls.failure().message);
   auto credentials = make_credentials(options);
   if (!credentials) return option_error("SMTP", credentials.failure().message);

@@ -139,7 +139,7 @@ PluginPlan check_tcp_family(const std::string& name, int argc, const char* const
   if (!target) return option_error(service, target.failure().message);
   auto thresholds = make_thresholds(options);
   if (!thresholds) return option_error(service, thresholds.failure().message);
-  auto tls_policy = make_tls_policy(options, mode);
+  auto tls_policy = make_tls_policy(options, mode, TlsSetup::after_connect);
   if (!tls_policy) return option_error(service, tls_policy.failure().message);
   auto credentials = make_credentials(options);
   if (!credentials) return option_error(service, credentials.failure().message);

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "core/format.hpp"
+#include "net/openssl_texts.hpp"
 
 namespace mailprobe::plugins {
 
@@ -101,8 +102,8 @@ core::Outcome<CertificateDays> parse_certificate_days(const std::string& text) {
   return days;
 }
 
-core::Outcome<probes::TlsPolicy> make_tls_policy(const PluginOptions& options,
-                                                 probes::TlsMode mode) {
+core::Outcome<probes::TlsPolicy> make_tls_policy(const PluginOptions& options, probes::TlsMode mode,
+                                                 TlsSetup setup) {
   probes::TlsPolicy policy;
   policy.mode = mode;
   policy.server_name = options.sni;
@@ -117,8 +118,14 @@ core::Outcome<probes::TlsPolicy> make_tls_policy(const PluginOptions& options,
     }
     return policy;
   }
-  auto context = net::TlsClientContext::create(
-      {!options.insecure, options.ca_file, options.ignore_expiration});
+  // A one-shot check leaves OpenSSL's error texts for when it has an error to tell; not
+  // with OAuth, whose key decoding may fail in a library without a late loader.
+  if (setup == TlsSetup::after_connect && !options.oauth.given()) {
+    net::defer_openssl_error_texts();
+  }
+  net::TlsClientOptions trust{!options.insecure, options.ca_file, options.ignore_expiration};
+  auto context = setup == TlsSetup::after_connect ? net::TlsClientContext::deferred(trust)
+                                                  : net::TlsClientContext::create(trust);
   if (!context) return option_error(context.failure().message);
   policy.context = *context;
   return policy;

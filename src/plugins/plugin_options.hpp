@@ -65,8 +65,13 @@ struct CertificateDays {
   std::optional<double> critical;
 };
 core::Outcome<CertificateDays> parse_certificate_days(const std::string& text);
-core::Outcome<probes::TlsPolicy> make_tls_policy(const PluginOptions& options,
-                                                 probes::TlsMode mode);
+// When the TLS context is built: at once (shared by the legs of a round trip, checked before
+// anything is sent), or by a one-shot check once its connection is up
+// (probes::build_tls_context), where the set-up overlaps the server's accept; such a check
+// also leaves OpenSSL's error texts for when it has an error to tell (net/openssl_texts.hpp).
+enum class TlsSetup { at_once, after_connect };
+core::Outcome<probes::TlsPolicy> make_tls_policy(const PluginOptions& options, probes::TlsMode mode,
+                                                 TlsSetup setup = TlsSetup::at_once);
 // nullopt when no user was given; fails when a user has no password source. With --oauth-*
 // the secret is left empty: the token source fills it in at each run.
 core::Outcome<std::optional<protocol::Credentials>> make_credentials(const PluginOptions& options);

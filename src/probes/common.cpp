@@ -126,6 +126,13 @@ void assess_response_time(double seconds, const core::Thresholds& thresholds,
   }
 }
 
+core::Outcome<double> build_tls_context(const TlsPolicy& policy) {
+  if (policy.mode == TlsMode::none || !policy.context) return 0.0;
+  auto started = std::chrono::steady_clock::now();
+  if (auto built = policy.context->build(); !built) return built.failure();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+}
+
 void add_phase_metric(core::ProbeResult& result, const std::string& phase, double seconds) {
   result.add_timing(phase, seconds);
   result.metrics.push_back(

@@ -56,6 +56,11 @@ void assess_tls(const net::TlsFacts& facts, const TlsPolicy& policy, core::Probe
 void assess_response_time(double seconds, const core::Thresholds& thresholds,
                           double timeout_seconds, core::ProbeResult& result);
 
+// Builds the policy's TLS context if it is deferred (a plugin's, built once its connection
+// is up: TlsClientContext::deferred) and returns the seconds it took, which are the
+// client's own and so are left out of the response time. 0 without TLS or when built.
+core::Outcome<double> build_tls_context(const TlsPolicy& policy);
+
 // Adds one phase timing as a metric in seconds ("connect", "tls", "banner", "auth").
 void add_phase_metric(core::ProbeResult& result, const std::string& phase, double seconds);
 

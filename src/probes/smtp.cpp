@@ -53,6 +53,12 @@ boost::asio::awaitable<core::ProbeResult> probe_smtp(SmtpOptions options, core::
     co_return result;
   }
   add_phase_metric(result, "connect", connected->resolve_seconds + connected->connect_seconds);
+  // A plugin's TLS context is built now, while the server accepts the connection.
+  auto tls_setup = build_tls_context(options.tls);
+  if (!tls_setup) {
+    fail(tls_setup.failure());
+    co_return result;
+  }
 
   if (options.proxy_header) {
     // PROXY protocol v1 with the addresses this connection really has.
@@ -204,7 +210,7 @@ boost::asio::awaitable<core::ProbeResult> probe_smtp(SmtpOptions options, core::
     result.subchecks.push_back({core::State::ok, command + ": " + reply->first_line(), {}});
   }
 
-  double elapsed = since(started);
+  double elapsed = since(started) - *tls_setup;  // the server's time, not our set-up
   auto quit = co_await smtp.quit();
   if (!quit && !options.ignore_quit_failure) {
     result.subchecks.push_back({core::State::warning,

@@ -223,6 +223,34 @@ TEST(CheckSsmtp, DefaultsToImplicitTls) {
   EXPECT_NE(run.first_line().find("[220 "), std::string::npos) << run.output;
 }
 
+// A one-shot check builds its TLS context once connected, and OpenSSL's error texts are
+// loaded only for an error (net/openssl_texts.hpp): libcrypto's and libssl's still show.
+TEST(CheckSmtp, OpensslErrorTextsAreThereWhenAnErrorIsTold) {
+  auto not_pem = std::filesystem::temp_directory_path() /
+                 ("mailprobe-not-pem-" + std::to_string(getpid()) + ".pem");
+  std::ofstream(not_pem) << "not a certificate\n";
+  auto run = run_plugin(smtp({"-p", lab("LAB_SMTP_PORT"), "-S", "--ca-file", not_pem.string()}));
+  std::filesystem::remove(not_pem);
+  EXPECT_EQ(run.exit_code, 3) << run.output;
+  EXPECT_NE(run.first_line().find("no certificate or crl found (x509 certificate routines)"),
+            std::string::npos)
+      << run.output;
+  // Implicit TLS to the plain port: the server's banner is not a TLS record.
+  auto plain = run_plugin({"check_ssmtp", "-H", "localhost", "-p", lab("LAB_SMTP_PORT")});
+  EXPECT_EQ(plain.exit_code, 2) << plain.output;
+  EXPECT_NE(plain.first_line().find("(SSL routines)"), std::string::npos) << plain.output;
+}
+
+// The CA file is still checked before anything is sent: a missing one is the configuration's
+// fault (UNKNOWN), whether or not the server answers (nothing listens on port 1).
+TEST(CheckSmtp, AMissingCaFileIsToldBeforeConnecting) {
+  auto run = run_plugin(smtp({"-p", "1", "-S", "--ca-file", "/nonexistent/ca.pem"}));
+  EXPECT_EQ(run.exit_code, 3) << run.output;
+  EXPECT_NE(run.first_line().find("cannot load CA file '/nonexistent/ca.pem': No such file"),
+            std::string::npos)
+      << run.output;
+}
+
 // Last: a failed login makes the servers slow down further logins from this address.
 TEST(CheckSmtpZ, WrongPasswordIsCriticalWithTheServersReply) {
   auto run =
