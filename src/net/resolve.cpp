@@ -14,8 +14,10 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
+#include "core/ascii.hpp"
 #include "core/format.hpp"
 
 namespace mailprobe::net {
@@ -126,6 +128,22 @@ class LookupPool {
   int idle_ = 0;
 };
 
+// RFC 6761 section 6.3: "localhost" and the names under it are the loopback addresses,
+// and name resolution libraries SHOULD answer so without asking a resolver. A check run on
+// the mail server itself (-H localhost, the commonest target) then needs no lookup thread
+// and no NSS. IPv4 first: loopback-only servers listen there at least.
+std::optional<std::vector<tcp::endpoint>> localhost_endpoints(std::string_view host,
+                                                              std::uint16_t port,
+                                                              AddressFamily family) {
+  if (!host.empty() && host.back() == '.') host.remove_suffix(1);  // the root's dot
+  auto label = host.substr(host.rfind('.') == std::string_view::npos ? 0 : host.rfind('.') + 1);
+  if (!core::ascii_iequals(label, "localhost")) return std::nullopt;
+  std::vector<tcp::endpoint> endpoints;
+  if (family != AddressFamily::ipv6) endpoints.emplace_back(asio::ip::address_v4::loopback(), port);
+  if (family != AddressFamily::ipv4) endpoints.emplace_back(asio::ip::address_v6::loopback(), port);
+  return endpoints;
+}
+
 }  // namespace
 
 bool is_ip_literal(std::string_view host) {
@@ -166,6 +184,8 @@ asio::awaitable<core::Outcome<std::vector<tcp::endpoint>>> resolve(std::string h
     }
     co_return std::vector<tcp::endpoint>{tcp::endpoint(address, port)};
   }
+
+  if (auto loopback = localhost_endpoints(host, port, family)) co_return std::move(*loopback);
 
   auto executor = co_await asio::this_coro::executor;
   auto lookup = std::make_shared<Lookup>(executor);

@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "net/resolve.hpp"
 #include "support/run.hpp"
 #include "support/servers.hpp"
 
@@ -255,6 +256,29 @@ TEST_F(ConnectionTest, UnresolvableNameFailsInTheResolvePhaseWithinTheDeadline) 
   EXPECT_TRUE(outcome.failure().kind == core::FailureKind::resolve ||
               outcome.failure().kind == core::FailureKind::timeout);
   EXPECT_LT(Clock::now() - started, 3s);
+}
+
+// RFC 6761 section 6.3: localhost names are the loopback addresses, answered without a
+// lookup: even with no time left, where a lookup would be a timeout.
+TEST_F(ConnectionTest, LocalhostNamesAreTheLoopbackWithoutALookup) {
+  auto texts = [&](std::string host, AddressFamily family) {
+    auto found = test::run(io, [&]() -> asio::awaitable<core::Outcome<std::vector<tcp::endpoint>>> {
+      co_return co_await resolve(host, 25, family, core::Deadline::after(0s));
+    }());
+    std::vector<std::string> shown;
+    if (!found) return std::vector<std::string>{found.failure().message};
+    for (const auto& endpoint : *found)
+      shown.push_back(endpoint_text(endpoint));
+    return shown;
+  };
+  using Texts = std::vector<std::string>;
+  EXPECT_EQ(texts("localhost", AddressFamily::any), (Texts{"127.0.0.1:25", "[::1]:25"}));
+  EXPECT_EQ(texts("Mail.LOCALHOST.", AddressFamily::ipv6), (Texts{"[::1]:25"}));
+  EXPECT_EQ(texts("localhost", AddressFamily::ipv4), (Texts{"127.0.0.1:25"}));
+  // Only the last label counts: this one is looked up, and there is no time for it.
+  auto other = texts("localhost.invalid", AddressFamily::any);
+  ASSERT_EQ(other.size(), 1u);
+  EXPECT_NE(other[0].find("timeout"), std::string::npos) << other[0];
 }
 
 TEST_F(ConnectionTest, AddressFamilyMustMatchALiteral) {
