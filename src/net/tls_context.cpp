@@ -12,6 +12,7 @@
 #include <mutex>
 #include <tuple>
 
+#include "net/openssl_texts.hpp"
 #include "net/tls_library.hpp"
 
 namespace mailprobe::net {
@@ -117,7 +118,7 @@ core::Outcome<std::shared_ptr<TlsClientContext>> TlsClientContext::create(
 }
 
 core::Outcome<std::shared_ptr<TlsClientContext>> TlsClientContext::deferred(
-    const TlsClientOptions& options) {
+    const TlsClientOptions& options, bool defer_error_texts) {
   if (!options.ca_file.empty()) {
     std::ifstream file(options.ca_file);
     if (!file) {
@@ -126,12 +127,15 @@ core::Outcome<std::shared_ptr<TlsClientContext>> TlsClientContext::deferred(
                                "': " + std::generic_category().message(errno)};
     }
   }
-  return std::shared_ptr<TlsClientContext>(new TlsClientContext(options));
+  std::shared_ptr<TlsClientContext> context(new TlsClientContext(options));
+  context->defer_error_texts_ = defer_error_texts;
+  return context;
 }
 
 core::Status TlsClientContext::build() {
   std::lock_guard lock(build_mutex_);
   if (context_) return core::success();
+  if (defer_error_texts_) defer_openssl_error_texts();
   SSL_CTX* native = SSL_CTX_new_ex(client_tls_library(), nullptr, TLS_client_method());
   if (native == nullptr) {
     return core::Failure{"tls", core::FailureKind::config,

@@ -35,8 +35,11 @@ class TlsClientContext {
   // A context that builds its OpenSSL context at the first build(), for a one-shot check:
   // it builds it once its connection is up, so that the 3 ms of OpenSSL set-up overlap the
   // server accepting the connection instead of coming before it (bench/README.md). A CA
-  // file that cannot be opened fails here already, before anything is sent.
-  static core::Outcome<std::shared_ptr<TlsClientContext>> deferred(const TlsClientOptions& options);
+  // file that cannot be opened fails here already, before anything is sent. With
+  // `defer_error_texts` (a process whose first OpenSSL call is this build), the build
+  // starts by deferring OpenSSL's error texts (openssl_texts.hpp).
+  static core::Outcome<std::shared_ptr<TlsClientContext>> deferred(const TlsClientOptions& options,
+                                                                   bool defer_error_texts);
 
   // Builds the OpenSSL context if it is not built yet (the failures of create()); cheap
   // once built. Connection::start_tls calls it, so a deferred context works anywhere.
@@ -51,6 +54,7 @@ class TlsClientContext {
   std::mutex build_mutex_;
   std::optional<boost::asio::ssl::context> context_;
   TlsClientOptions options_;
+  bool defer_error_texts_ = false;
 };
 
 }  // namespace mailprobe::net

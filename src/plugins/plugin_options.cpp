@@ -4,7 +4,6 @@
 #include <fstream>
 
 #include "core/format.hpp"
-#include "net/openssl_texts.hpp"
 
 namespace mailprobe::plugins {
 
@@ -118,14 +117,13 @@ core::Outcome<probes::TlsPolicy> make_tls_policy(const PluginOptions& options, p
     }
     return policy;
   }
-  // A one-shot check leaves OpenSSL's error texts for when it has an error to tell; not
-  // with OAuth, whose key decoding may fail in a library without a late loader.
-  if (setup == TlsSetup::after_connect && !options.oauth.given()) {
-    net::defer_openssl_error_texts();
-  }
   net::TlsClientOptions trust{!options.insecure, options.ca_file, options.ignore_expiration};
-  auto context = setup == TlsSetup::after_connect ? net::TlsClientContext::deferred(trust)
-                                                  : net::TlsClientContext::create(trust);
+  // A one-shot check leaves OpenSSL's error texts for when it has an error to tell; not
+  // with OAuth, whose key decoding may fail in a library without a late loader (and
+  // whose token endpoint is OpenSSL's first user).
+  auto context = setup == TlsSetup::after_connect
+                     ? net::TlsClientContext::deferred(trust, !options.oauth.given())
+                     : net::TlsClientContext::create(trust);
   if (!context) return option_error(context.failure().message);
   policy.context = *context;
   return policy;
