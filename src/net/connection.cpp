@@ -10,6 +10,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <cerrno>
+#include <optional>
 
 #include "core/format.hpp"
 
@@ -150,6 +151,10 @@ asio::awaitable<core::Outcome<ConnectInfo>> Connection::connect(std::string host
   tcp_.expires_at(deadline_.at());
   error_code last_error;
   tcp::endpoint last_endpoint;
+  // An address that refused says the host is up and nothing listens: that is what a
+  // failure reports even when a later address failed otherwise (localhost's ::1 on a host
+  // without IPv6, an AAAA without a route).
+  std::optional<tcp::endpoint> refused_by;
   for (const auto& endpoint : *endpoints) {
     auto [ec] = co_await tcp_.async_connect(endpoint, use_tuple);
     if (!ec) {
@@ -165,7 +170,12 @@ asio::awaitable<core::Outcome<ConnectInfo>> Connection::connect(std::string host
     }
     last_error = ec;
     last_endpoint = endpoint;
+    if (ec == asio::error::connection_refused && !refused_by) refused_by = endpoint;
     if (ec == beast::error::timeout) break;
+  }
+  if (refused_by && last_error != beast::error::timeout) {
+    last_error = asio::error::connection_refused;
+    last_endpoint = *refused_by;
   }
   auto where = endpoint_text(last_endpoint);
   if (last_error == beast::error::timeout) {

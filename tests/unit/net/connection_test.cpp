@@ -42,6 +42,19 @@ TEST_F(ConnectionTest, RefusedSaysSoAndWhere) {
   EXPECT_EQ(outcome.failure().message, "connection refused by 127.0.0.1:" + std::to_string(port));
 }
 
+// localhost is 127.0.0.1 and ::1: when both fail, the refusal is told, whatever ::1 did
+// (refused too, or an error of a host without IPv6).
+TEST_F(ConnectionTest, RefusedByLocalhostSaysRefusedWhateverIpv6Did) {
+  auto port = test::closed_port();
+  auto outcome = test::run(io, [&]() -> asio::awaitable<core::Outcome<ConnectInfo>> {
+    Connection conn(io.get_executor(), core::Deadline::after(2s));
+    co_return co_await conn.connect("localhost", port, AddressFamily::any);
+  }());
+  ASSERT_FALSE(outcome);
+  EXPECT_EQ(outcome.failure().kind, core::FailureKind::refused);
+  EXPECT_EQ(outcome.failure().message, "connection refused by 127.0.0.1:" + std::to_string(port));
+}
+
 TEST_F(ConnectionTest, ReadsCrlfAndBareLfLines) {
   ScriptedServer server(io, [](tcp::socket s) -> asio::awaitable<void> {
     co_await test::send(s, "220 first\r\n220-second\n220 third\r\n");
