@@ -24,7 +24,14 @@ namespace {
 // Nothing in mailprobe interposes on them (libcrypto's stdin and stderr then name libc's
 // own copies, which hold the same FILE pointers). AddressSanitizer does interpose (malloc)
 // and refuses DEEPBIND, so a sanitized build binds as usual.
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__)  // GCC
+#define MAILPROBE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)  // clang (the fuzz build)
+#define MAILPROBE_ASAN 1
+#endif
+#endif
+#if defined(MAILPROBE_ASAN)
 constexpr int own_scope_first = 0;
 #else
 constexpr int own_scope_first = RTLD_DEEPBIND;
