@@ -56,7 +56,7 @@ void add_oauth_options(OptionParser& app, OAuthOptions& options, const std::stri
   add("refresh-token-file", options.refresh_token_file,
       "File with a delegated refresh token; the rotated one is written back to it");
   add("service-account", options.service_account,
-      "Google service account JSON key (domain-wide delegation to the --user mailbox)");
+      "Google service account JSON key (domain-wide delegation to the mailbox that logs in)");
   add("scope", options.scope, "Scopes to ask for (default: the provider's for mail)");
   add("ca-file", options.ca_file,
       "PEM file of CAs trusted for the token endpoint (default: the system's; --ca-file "
