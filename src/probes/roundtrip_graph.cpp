@@ -104,15 +104,6 @@ Clock::time_point arrival_time(const Run& run, Clock::time_point after, Clock::t
   return from + (to - from) / 2;
 }
 
-// This run's probe seen before the answer to its sending came back (a poll can overtake
-// that answer): looked at again next time, once the clock's start is known.
-bool before_its_answer(const Run& run, const graph::Message& message) {
-  if (run.accepted_at || run.send_done || run.probe_id.empty()) return false;
-  auto value = header_value(message.headers, probe_header);
-  auto token = value ? parse_probe_token(*value) : std::nullopt;
-  return token && token->id == run.probe_id;
-}
-
 // In notes: the Message-ID, else the end of Graph's id (its start names the mailbox).
 std::string message_name(const std::string& folder, const graph::Message& message) {
   if (!message.internet_message_id.empty()) {
@@ -130,14 +121,17 @@ asio::awaitable<core::Status> scan_folder(Look& look, const std::string& folder,
     if (!page) co_return page.failure();
     auto answered = Clock::now();
     for (const auto& message : page->messages) {
-      if (before_its_answer(run, message) || !look.seen.insert(message.id).second) continue;
+      if (!look.seen.insert(message.id).second) continue;
       bool from_server = false;
       bool disagrees = false;
       auto seen_at = arrival_time(run, after, answered, message, from_server, disagrees);
       auto counted = run.arrivals.size();
       Sighting sighting{message.headers, junk, seen_at, message.received_ms,
                         message_name(folder, message)};
-      if (handle_sighting(run, sighting, look.secret)) look.deletable.push_back(message.id);
+      auto sighted = handle_sighting(run, sighting, look.secret);
+      // A poll can overtake the answer to the sending: looked at again next time.
+      if (sighted == Sighted::look_again) look.seen.erase(message.id);
+      if (sighted == Sighted::ours) look.deletable.push_back(message.id);
       if (run.arrivals.size() > counted && run.arrivals.back().this_run && !junk) {
         if (from_server) run.receive_method = "Graph polling, arrival from receivedDateTime";
         if (disagrees) {

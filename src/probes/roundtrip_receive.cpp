@@ -9,6 +9,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <charconv>
+#include <set>
 #include <vector>
 
 #include "core/civil_time.hpp"
@@ -87,11 +88,11 @@ std::optional<std::int64_t> parse_day_month_year(std::string text) {
 
 // A message whose token cannot be read is no probe of ours: said once in the long output,
 // left in the mailbox, and the run goes on.
-bool skip_malformed(Run& run, const Sighting& sighting, std::string_view field) {
+Sighted skip_malformed(Run& run, const Sighting& sighting, std::string_view field) {
   auto note = sighting.where + ": malformed " + std::string(field) + " header, left alone";
   if (std::find(run.result.notes.begin(), run.result.notes.end(), note) == run.result.notes.end())
     run.result.notes.push_back(std::move(note));
-  return false;
+  return Sighted::passed;
 }
 
 }  // namespace
@@ -144,29 +145,32 @@ Clock::time_point Run::wait_until() const {
   return std::min(from + wait, latest);
 }
 
-bool handle_sighting(Run& run, const Sighting& sighting, const std::string& secret) {
+Sighted handle_sighting(Run& run, const Sighting& sighting, const std::string& secret) {
   std::string id;
   std::optional<ReflectionToken> reflection;
   if (run.options.reflector) {
     auto value = header_value(sighting.headers, reflection_header);
-    if (!value) return false;
+    if (!value) return Sighted::passed;
     reflection = parse_reflection_token(*value);
     if (!reflection) return skip_malformed(run, sighting, reflection_header);
-    if (!verify_reflection(*reflection, secret)) return false;
+    if (!verify_reflection(*reflection, secret)) return Sighted::passed;
     id = reflection->id;
   } else {
     auto value = header_value(sighting.headers, probe_header);
-    if (!value) return false;
+    if (!value) return Sighted::passed;
     auto token = parse_probe_token(*value);
     if (!token) return skip_malformed(run, sighting, probe_header);
     // Forged, or signed with another secret: not ours, not to be touched.
-    if (!verify_probe(*token, secret)) return false;
+    if (!verify_probe(*token, secret)) return Sighted::passed;
     id = token->id;
   }
+  // This run's probe, delivered before the answer to its sending came back: its clock has
+  // no start yet, and counting it now would time it as an earlier run's.
+  if (id == run.probe_id && !run.accepted_at && !run.send_done) return Sighted::look_again;
   auto stored = run.state.lookup(id);
   if (!stored || !*stored) {
     ++run.foreign;
-    return false;
+    return Sighted::passed;
   }
   Arrival arrival;
   arrival.id = id;
@@ -195,10 +199,10 @@ bool handle_sighting(Run& run, const Sighting& sighting, const std::string& secr
     arrival.inbound_seconds = static_cast<double>(arrived_ms - reflection->seen_ms) / 1000.0;
   }
   auto claimed = run.state.claim_arrival(id, arrived_ms, arrival.rtt_seconds, arrival.junk);
-  if (!claimed || !*claimed) return false;  // another run counted it (and deletes it)
+  if (!claimed || !*claimed) return Sighted::passed;  // another run counted it (and deletes it)
   arrival.late = (*stored)->state == "lost";
   run.arrivals.push_back(arrival);
-  return true;
+  return Sighted::ours;
 }
 
 namespace {
@@ -209,21 +213,30 @@ asio::awaitable<core::Outcome<std::uint32_t>> scan(Run& run, protocol::ImapClien
                                                    std::uint32_t first_uid, bool junk,
                                                    Clock::time_point seen_at,
                                                    const std::string& secret,
-                                                   std::vector<std::uint32_t>& deletable) {
+                                                   std::vector<std::uint32_t>& deletable,
+                                                   std::set<std::uint32_t>& handled) {
   std::string field = run.options.reflector ? reflection_header : probe_header;
   auto uids = co_await protocol::search_header(imap, field, first_uid);
   if (!uids) co_return uids.failure();
   auto next = first_uid;
+  std::optional<std::uint32_t> again;
   if (uids->empty()) co_return next;
   auto fetched = co_await protocol::fetch_headers(imap, *uids, field);
   if (!fetched) co_return fetched.failure();
   for (const auto& message : *fetched) {
     next = std::max(next, message.uid + 1);
+    if (!handled.insert(message.uid).second) continue;  // an earlier scan of this run
     Sighting sighting{message.headers, junk, seen_at, parse_internal_date(message.internal_date),
                       (junk ? "Junk UID " : "UID ") + std::to_string(message.uid)};
-    if (handle_sighting(run, sighting, secret)) deletable.push_back(message.uid);
+    auto sighted = handle_sighting(run, sighting, secret);
+    if (sighted == Sighted::ours) deletable.push_back(message.uid);
+    if (sighted == Sighted::look_again) {
+      handled.erase(message.uid);
+      again = again ? std::min(*again, message.uid) : message.uid;
+    }
   }
-  co_return next;
+  // The next scan starts at this run's probe seen too early, if there was one.
+  co_return again ? std::min(next, *again) : next;
 }
 
 }  // namespace
@@ -265,7 +278,8 @@ asio::awaitable<void> receive_imap(Run& run, std::string secret) {
   }
   run.receive_ok = true;
   std::vector<std::uint32_t> deletable;
-  auto next_uid = co_await scan(run, imap, 1, false, Clock::now(), secret, deletable);
+  std::set<std::uint32_t> handled;  // UIDs of the inbox this run has looked at
+  auto next_uid = co_await scan(run, imap, 1, false, Clock::now(), secret, deletable, handled);
   if (!next_uid) {
     receive_failed(run, next_uid.failure());
     start_sending();
@@ -308,7 +322,7 @@ asio::awaitable<void> receive_imap(Run& run, std::string secret) {
       look = true;
     }
     if (!look) continue;
-    auto scanned = co_await scan(run, imap, next, false, Clock::now(), secret, deletable);
+    auto scanned = co_await scan(run, imap, next, false, Clock::now(), secret, deletable, handled);
     if (!scanned) {
       receive_failed(run, scanned.failure());
       co_return;
@@ -325,7 +339,9 @@ asio::awaitable<void> receive_imap(Run& run, std::string secret) {
     auto junk = co_await protocol::select_mailbox(imap, options.junk_folder, false);
     if (junk) {
       std::vector<std::uint32_t> junk_deletable;
-      auto scanned = co_await scan(run, imap, 1, true, Clock::now(), secret, junk_deletable);
+      std::set<std::uint32_t> junk_handled;
+      auto scanned =
+          co_await scan(run, imap, 1, true, Clock::now(), secret, junk_deletable, junk_handled);
       if (!scanned) {
         receive_failed(run, scanned.failure());
       } else if (!options.keep) {
@@ -368,7 +384,6 @@ asio::awaitable<void> receive_pop3(Run& run, std::string secret) {
     }
     for (const auto& entry : *listed) {
       if (std::find(looked_at.begin(), looked_at.end(), entry.uid) != looked_at.end()) continue;
-      looked_at.push_back(entry.uid);
       auto headers = co_await pop3.headers(entry.number);
       if (!headers) {
         receive_failed(run, headers.failure());
@@ -376,7 +391,10 @@ asio::awaitable<void> receive_pop3(Run& run, std::string secret) {
       }
       Sighting sighting{*headers, false, Clock::now(), received_time(*headers),
                         "message " + std::to_string(entry.number) + " (UIDL " + entry.uid + ")"};
-      if (handle_sighting(run, sighting, secret) && !options.keep) {
+      auto sighted = handle_sighting(run, sighting, secret);
+      if (sighted == Sighted::look_again) continue;  // read again at the next poll
+      looked_at.push_back(entry.uid);
+      if (sighted == Sighted::ours && !options.keep) {
         auto deleted = co_await pop3.dele(entry.number);
         if (!deleted) receive_failed(run, deleted.failure());
       }

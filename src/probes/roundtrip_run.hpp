@@ -72,9 +72,16 @@ struct Sighting {
   std::string where;                              // "UID 7", "message 3": for notes
 };
 
-// Counts a sighting if it is one of this check's probes (or reflections); returns true
-// when the message is ours to delete.
-bool handle_sighting(Run& run, const Sighting& sighting, const std::string& secret);
+// What a message seen in the mailbox is to this run.
+enum class Sighted {
+  passed,      // not ours, or not ours to delete (kept, or counted by another run)
+  ours,        // one of this check's probes (or reflections), counted: ours to delete
+  look_again,  // this run's probe, seen before the answer to its sending came back
+};
+
+// Counts a sighting if it is one of this check's probes (or reflections). A look_again
+// message is not counted: the caller looks at it again once the answer is in.
+Sighted handle_sighting(Run& run, const Sighting& sighting, const std::string& secret);
 
 // A failure of the receiving half: a CRITICAL subcheck, and the run's failure if first.
 void receive_failed(Run& run, const core::Failure& failure);

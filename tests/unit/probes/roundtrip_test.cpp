@@ -156,6 +156,36 @@ TEST_F(RoundTripStateTest, ReflectorRemembersWhatItAnswered) {
   EXPECT_FALSE(*state.remember_reflected("p1", 2000));
 }
 
+// A mail system can deliver this run's probe before the answer to its sending is read
+// (IMAP IDLE reports it at once): it is looked at again, not timed as an earlier run's.
+TEST_F(RoundTripStateTest, ThisRunsProbeSeenBeforeItsAnswerIsLookedAtAgain) {
+  auto state = open();
+  boost::asio::io_context io;
+  RoundTripOptions options;
+  core::ProbeResult result;
+  roundtrip::Run run(options, state, result, core::Deadline::after(10s), io.get_executor());
+  auto sent = std::chrono::system_clock::now();
+  auto sent_ms = unix_ms(sent);
+  auto probe = make_probe("mon@example.test", "box@example.test", secret, sent);
+  run.probe_id = probe.id;
+  ASSERT_TRUE(state.record_sending(probe.id, sent_ms));
+  roundtrip::Sighting sighting{std::string(header_block(probe.text)), false,
+                               roundtrip::Clock::now(), sent_ms + 5, "UID 7"};
+  EXPECT_EQ(roundtrip::handle_sighting(run, sighting, secret), roundtrip::Sighted::look_again);
+  EXPECT_TRUE(run.arrivals.empty());
+  EXPECT_EQ((*state.lookup(probe.id))->state, "sending");  // not claimed
+  // The 250 comes in; the next look counts it as this run's, on the monotonic clock.
+  run.accepted_at = roundtrip::Clock::now();
+  run.accepted_ms = sent_ms;
+  ASSERT_TRUE(state.record_sent(probe.id, sent_ms, 5, current_boot_id()));
+  sighting.seen_at = *run.accepted_at + 20ms;
+  EXPECT_EQ(roundtrip::handle_sighting(run, sighting, secret), roundtrip::Sighted::ours);
+  ASSERT_EQ(run.arrivals.size(), 1u);
+  EXPECT_TRUE(run.arrivals[0].this_run);
+  EXPECT_TRUE(run.arrivals[0].precise);
+  EXPECT_NEAR(run.arrivals[0].rtt_seconds, 0.020, 0.001);
+}
+
 TEST_F(RoundTripStateTest, UnwritablePlaceIsAClearError) {
   auto state = RoundTripState::open("/proc/no-such-dir/state.sqlite", "k", 100);
   ASSERT_FALSE(state);
