@@ -166,7 +166,10 @@ Sighted handle_sighting(Run& run, const Sighting& sighting, const std::string& s
   }
   // This run's probe, delivered before the answer to its sending came back: its clock has
   // no start yet, and counting it now would time it as an earlier run's.
-  if (id == run.probe_id && !run.accepted_at && !run.send_done) return Sighted::look_again;
+  if (id == run.probe_id && !run.accepted_at && !run.send_done) {
+    run.own_seen_early = true;
+    return Sighted::look_again;
+  }
   auto stored = run.state.lookup(id);
   if (!stored || !*stored) {
     ++run.foreign;
@@ -315,7 +318,7 @@ asio::awaitable<void> receive_imap(Run& run, std::string secret) {
         receive_failed(run, done.failure());
         co_return;
       }
-      look = *announced || *done;
+      look = *announced || *done || (run.own_seen_early && run.accepted_at);
       if (run.accepted_at) pulse = std::min<Clock::duration>(pulse * 5 / 4, last_pulse);
     } else {
       co_await sleep_until(std::min(until, Clock::now() + poll));

@@ -56,6 +56,9 @@ struct Run {
   bool receive_ok = false;
   std::string receive_method;  // "IMAP IDLE", "IMAP polling", "POP3 polling", "Graph polling"
   std::vector<Arrival> arrivals;
+  // This run's probe was seen before the answer to its sending: look again once it is in
+  // (the mailbox will not announce that message a second time).
+  bool own_seen_early = false;
   int foreign = 0;  // genuine probes in the mailbox that are not this check's
 
   bool own_arrived() const;

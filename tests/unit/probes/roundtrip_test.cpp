@@ -173,6 +173,7 @@ TEST_F(RoundTripStateTest, ThisRunsProbeSeenBeforeItsAnswerIsLookedAtAgain) {
                                roundtrip::Clock::now(), sent_ms + 5, "UID 7"};
   EXPECT_EQ(roundtrip::handle_sighting(run, sighting, secret), roundtrip::Sighted::look_again);
   EXPECT_TRUE(run.arrivals.empty());
+  EXPECT_TRUE(run.own_seen_early);  // IDLE will not announce it again: the receiver looks
   EXPECT_EQ((*state.lookup(probe.id))->state, "sending");  // not claimed
   // The 250 comes in; the next look counts it as this run's, on the monotonic clock.
   run.accepted_at = roundtrip::Clock::now();
