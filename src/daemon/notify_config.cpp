@@ -1,7 +1,9 @@
 #include "daemon/notify_config.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <set>
 
 #include "daemon/config_reader.hpp"
 #include "plugins/oauth_options.hpp"
@@ -97,26 +99,25 @@ CommandConfig read_command(const Reader& reader, const YAML::Node& node, const s
 // by the same rules; the token source keeps its tokens in the daemon's memory cache.
 std::shared_ptr<probes::TokenSource> read_oauth(const Reader& reader, const YAML::Node& node,
                                                 const std::string& where, const std::string& user) {
-  reader.only(
-      node, where,
-      {"provider", "tenant", "token_url", "client_id", "client_secret_file", "client_secret_env",
-       "certificate", "key", "refresh_token_file", "service_account", "scope", "ca_file"});
-  plugins::OAuthOptions options;
-  auto text = [&](const char* key, std::string& value) {
-    if (node[key]) value = reader.text(node[key], where + "." + key);
+  // The plugins' settings, with '_' for '-'; not the cache: the daemon keeps tokens in memory.
+  auto key_of = [](std::string_view name) {
+    std::string key(name);
+    std::ranges::replace(key, '-', '_');
+    return key;
   };
-  text("provider", options.provider);
-  text("tenant", options.tenant);
-  text("token_url", options.token_url);
-  text("client_id", options.client_id);
-  text("client_secret_file", options.client_secret_file);
-  text("client_secret_env", options.client_secret_env);
-  text("certificate", options.certificate);
-  text("key", options.key);
-  text("refresh_token_file", options.refresh_token_file);
-  text("service_account", options.service_account);
-  text("scope", options.scope);
-  text("ca_file", options.ca_file);
+  std::set<std::string> keys;
+  for (const auto& setting : plugins::oauth_settings()) {
+    if (setting.name != "cache") keys.insert(key_of(setting.name));
+  }
+  reader.only(node, where, keys);
+  plugins::OAuthOptions options;
+  for (const auto& setting : plugins::oauth_settings()) {
+    auto key = key_of(setting.name);
+    if (!keys.contains(key) || !node[key]) continue;
+    std::string path = where;
+    path.append(".").append(key);
+    options.*setting.value = reader.text(node[key], path);
+  }
   auto source = plugins::make_token_source(options, user, plugins::OAuthSpelling::yaml);
   if (!source) reader.fail(node, where, source.failure().message);
   return *source;

@@ -1,22 +1,10 @@
 #include "plugins/leg_oauth.hpp"
 
+#include <algorithm>
+
 namespace mailprobe::plugins {
 
 namespace {
-
-using Field = std::string OAuthOptions::*;
-
-// What proves who the application is: taken from one place, never mixed.
-constexpr Field credential_fields[] = {
-    &OAuthOptions::client_secret_file, &OAuthOptions::client_secret_env,
-    &OAuthOptions::certificate,        &OAuthOptions::key,
-    &OAuthOptions::refresh_token_file, &OAuthOptions::service_account};
-
-// The rest: each from the leg when it has it.
-constexpr Field single_fields[] = {&OAuthOptions::provider,  &OAuthOptions::tenant,
-                                   &OAuthOptions::token_url, &OAuthOptions::client_id,
-                                   &OAuthOptions::scope,     &OAuthOptions::ca_file,
-                                   &OAuthOptions::cache};
 
 core::Failure leg_error(const std::string& leg, const std::string& message) {
   return {"options", core::FailureKind::config, leg + ": " + message};
@@ -33,16 +21,15 @@ std::string default_graph_scope(bool delegated) {
 }
 
 OAuthOptions leg_oauth_options(const OAuthOptions& shared, const OAuthOptions& own) {
+  // What proves who the application is comes from one place, never mixed; the rest each
+  // from the leg when it has it.
   OAuthOptions merged = shared;
-  for (auto field : single_fields) {
-    if (!(own.*field).empty()) merged.*field = own.*field;
-  }
-  bool own_credential = false;
-  for (auto field : credential_fields)
-    own_credential = own_credential || !(own.*field).empty();
-  if (own_credential) {
-    for (auto field : credential_fields)
-      merged.*field = own.*field;
+  bool own_credential = std::ranges::any_of(oauth_settings(), [&](const OAuthSetting& s) {
+    return s.credential && !(own.*s.value).empty();
+  });
+  for (const auto& setting : oauth_settings()) {
+    const auto& mine = own.*setting.value;
+    if (setting.credential ? own_credential : !mine.empty()) merged.*setting.value = mine;
   }
   return merged;
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <utility>
 
 #include "plugins/plugin_options.hpp"
 #include "protocol/http_client.hpp"
@@ -18,51 +19,59 @@ core::Failure option_error(std::string message) {
 
 }  // namespace
 
+std::span<const OAuthSetting> oauth_settings() {
+  using O = OAuthOptions;
+  static constexpr OAuthSetting settings[] = {
+      {"provider", &O::provider,
+       "Log in with an OAuth 2.0 token mailprobe gets itself: microsoft, google or generic "
+       "(default: from the other --oauth options)"},
+      {"tenant", &O::tenant,
+       "Microsoft Entra ID tenant (directory ID or domain) of the token endpoint"},
+      {"token-url", &O::token_url, "Token endpoint (https://); default: the provider's"},
+      {"client-id", &O::client_id, "The application's client ID"},
+      {"client-secret-file", &O::client_secret_file, "File whose first line is the client secret",
+       true},
+      {"client-secret-env", &O::client_secret_env,
+       "Environment variable that holds the client secret", true},
+      {"certificate", &O::certificate,
+       "PEM certificate of the application's certificate credential (client assertion)", true},
+      {"key", &O::key,
+       "PEM private key of that certificate (default: in the --oauth-certificate file)", true},
+      {"refresh-token-file", &O::refresh_token_file,
+       "File with a delegated refresh token; the rotated one is written back to it", true},
+      {"service-account", &O::service_account,
+       "Google service account JSON key (domain-wide delegation to the mailbox that logs in)",
+       true},
+      {"scope", &O::scope, "Scopes to ask for (default: the provider's for mail)"},
+      {"ca-file", &O::ca_file,
+       "PEM file of CAs trusted for the token endpoint (default: the system's; --ca-file "
+       "is the mail server's)"},
+      {"cache", &O::cache, "Token cache file (default: oauth-tokens.json in the state directory)"},
+  };
+  return settings;
+}
+
 bool OAuthOptions::given() const {
-  for (const auto* value :
-       {&provider, &tenant, &token_url, &client_id, &client_secret_file, &client_secret_env,
-        &certificate, &key, &refresh_token_file, &service_account, &scope, &ca_file, &cache}) {
-    if (!value->empty()) return true;
-  }
-  return false;
+  return std::ranges::any_of(oauth_settings(),
+                             [this](const OAuthSetting& s) { return !(this->*s.value).empty(); });
 }
 
 void add_oauth_options(OptionParser& app, OAuthOptions& options, const std::string& leg,
                        const std::string& leg_help) {
-  // A leg's option is --LEG-oauth-X, "--oauth-X for the sending leg".
-  auto add = [&](const std::string& suffix, std::string& target, std::string help) {
-    auto name = "--oauth-" + suffix;
+  for (const auto& setting : oauth_settings()) {
+    std::string name = "--oauth-";
+    name += setting.name;
     if (leg.empty()) {
-      app.value(name, target, std::move(help));
+      app.value(name, options.*setting.value, std::string(setting.help));
     } else {
-      app.value("--" + leg + "-oauth-" + suffix, target, name + " for " + leg_help);
+      // A leg's option is --LEG-oauth-X, "--oauth-X for the sending leg".
+      std::string leg_name = "--" + leg;
+      leg_name += name.substr(1);  // "--smtp" + "-oauth-X"
+      std::string help = name;
+      help.append(" for ").append(leg_help);
+      app.value(leg_name, options.*setting.value, std::move(help));
     }
-  };
-  add("provider", options.provider,
-      "Log in with an OAuth 2.0 token mailprobe gets itself: microsoft, google or generic "
-      "(default: from the other --oauth options)");
-  add("tenant", options.tenant,
-      "Microsoft Entra ID tenant (directory ID or domain) of the token endpoint");
-  add("token-url", options.token_url, "Token endpoint (https://); default: the provider's");
-  add("client-id", options.client_id, "The application's client ID");
-  add("client-secret-file", options.client_secret_file,
-      "File whose first line is the client secret");
-  add("client-secret-env", options.client_secret_env,
-      "Environment variable that holds the client secret");
-  add("certificate", options.certificate,
-      "PEM certificate of the application's certificate credential (client assertion)");
-  add("key", options.key,
-      "PEM private key of that certificate (default: in the --oauth-certificate file)");
-  add("refresh-token-file", options.refresh_token_file,
-      "File with a delegated refresh token; the rotated one is written back to it");
-  add("service-account", options.service_account,
-      "Google service account JSON key (domain-wide delegation to the mailbox that logs in)");
-  add("scope", options.scope, "Scopes to ask for (default: the provider's for mail)");
-  add("ca-file", options.ca_file,
-      "PEM file of CAs trusted for the token endpoint (default: the system's; --ca-file "
-      "is the mail server's)");
-  add("cache", options.cache,
-      "Token cache file (default: oauth-tokens.json in the state directory)");
+  }
 }
 
 std::string default_state_directory() {

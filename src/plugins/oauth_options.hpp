@@ -4,7 +4,9 @@
 // or the environment only, never from the command line.
 
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "core/outcome.hpp"
 #include "plugins/option_parser.hpp"
@@ -29,6 +31,17 @@ struct OAuthOptions {
 
   bool given() const;
 };
+
+// One setting of OAuthOptions, as every place that lists them uses it: the option
+// --oauth-NAME (--LEG-oauth-NAME for one leg), the YAML key NAME with '_' for '-', its
+// help, and whether it proves who the application is (a leg takes those from one place).
+struct OAuthSetting {
+  std::string_view name;
+  std::string OAuthOptions::*value;
+  std::string_view help;
+  bool credential = false;
+};
+std::span<const OAuthSetting> oauth_settings();
 
 // Registers --oauth-*; with `leg` ("smtp", "receive") --LEG-oauth-* instead, one leg's own
 // values (plugins/leg_oauth.hpp), their help "--oauth-X for `leg_help`".
