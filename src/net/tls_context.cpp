@@ -33,6 +33,11 @@ std::string openssl_error() {
       .message();
 }
 
+// The same words whether the file cannot be opened (found early) or not parsed.
+core::Failure ca_file_failure(const std::string& path, const std::string& reason) {
+  return {"tls", core::FailureKind::config, "cannot load CA file '" + path + "': " + reason};
+}
+
 bool same_file(const std::string& a, const std::string& b) {
   std::error_code ec;
   return std::filesystem::equivalent(a, b, ec);
@@ -122,9 +127,7 @@ core::Outcome<std::shared_ptr<TlsClientContext>> TlsClientContext::deferred(
   if (!options.ca_file.empty()) {
     std::ifstream file(options.ca_file);
     if (!file) {
-      return core::Failure{"tls", core::FailureKind::config,
-                           "cannot load CA file '" + options.ca_file +
-                               "': " + std::generic_category().message(errno)};
+      return ca_file_failure(options.ca_file, std::generic_category().message(errno));
     }
   }
   std::shared_ptr<TlsClientContext> context(new TlsClientContext(options));
@@ -150,8 +153,7 @@ core::Status TlsClientContext::build() {
   if (!options_.ca_file.empty()) {
     context.load_verify_file(options_.ca_file, ec);
     if (ec) {
-      return core::Failure{"tls", core::FailureKind::config,
-                           "cannot load CA file '" + options_.ca_file + "': " + ec.message()};
+      return ca_file_failure(options_.ca_file, ec.message());
     }
   } else {
     auto loaded = load_system_cas(context);
