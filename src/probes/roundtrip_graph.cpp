@@ -259,7 +259,7 @@ asio::awaitable<void> receive_graph(Run& run, std::string secret) {
       std::chrono::duration<double>(options.poll_seconds));
   bool failed = false;
   while (!run.own_arrived()) {
-    if (run.send_done && !run.send_ok) break;  // nothing is coming
+    if (run.nothing_coming()) break;
     auto until = run.wait_until();
     if (Clock::now() >= until) break;
     co_await sleep_until(std::min(until, previous + poll));

@@ -116,7 +116,7 @@ asio::awaitable<void> receive_imap(Run& run, std::string secret) {
       std::chrono::duration<double>(options.poll_seconds));
   Clock::duration pulse = first_pulse;
   while (!run.own_arrived()) {
-    if (run.send_done && !run.send_ok) break;  // nothing is coming
+    if (run.nothing_coming()) break;
     auto until = run.wait_until();
     if (Clock::now() >= until) break;
     bool look = false;
@@ -136,7 +136,7 @@ asio::awaitable<void> receive_imap(Run& run, std::string secret) {
         receive_failed(run, done.failure());
         co_return;
       }
-      look = *announced || *done || (run.own_seen_early && run.accepted_at);
+      look = *announced || *done || run.look_again_now();
       if (run.accepted_at) pulse = std::min<Clock::duration>(pulse * 5 / 4, last_pulse);
     } else {
       co_await sleep_until(std::min(until, Clock::now() + poll));

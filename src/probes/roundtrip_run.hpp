@@ -62,6 +62,11 @@ struct Run {
   int foreign = 0;  // genuine probes in the mailbox that are not this check's
 
   bool own_arrived() const;
+  // The sending failed and nothing of this run's is in the mailbox: stop waiting. (A probe
+  // seen early is still looked at again, to be counted and deleted as an earlier run's.)
+  bool nothing_coming() const { return send_done && !send_ok && !own_seen_early; }
+  // This run's probe was seen early and now its clock start is known, or it will never be.
+  bool look_again_now() const { return own_seen_early && (accepted_at || send_done); }
   // When this run stops waiting for its own message.
   Clock::time_point wait_until() const;
 };

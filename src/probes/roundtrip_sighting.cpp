@@ -151,9 +151,9 @@ Sighted handle_sighting(Run& run, const Sighting& sighting, const std::string& s
   }
   // This run's probe, delivered before the answer to its sending came back: its clock has
   // no start yet, and counting it now would time it as an earlier run's.
-  if (id == run.probe_id && !run.accepted_at && !run.send_done) {
-    run.own_seen_early = true;
-    return Sighted::look_again;
+  if (id == run.probe_id) {
+    run.own_seen_early = !run.accepted_at && !run.send_done;
+    if (run.own_seen_early) return Sighted::look_again;
   }
   auto stored = run.state.lookup(id);
   if (!stored || !*stored) {

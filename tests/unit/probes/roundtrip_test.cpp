@@ -187,6 +187,30 @@ TEST_F(RoundTripStateTest, ThisRunsProbeSeenBeforeItsAnswerIsLookedAtAgain) {
   EXPECT_NEAR(run.arrivals[0].rtt_seconds, 0.020, 0.001);
 }
 
+// Seen early, and then the sending failed (the answer never came): the run does not stop
+// waiting before it has looked again, and then counts it as an earlier run's, to delete.
+TEST_F(RoundTripStateTest, AProbeSeenEarlyWhoseSendingFailedIsStillCountedAndDeleted) {
+  auto state = open();
+  boost::asio::io_context io;
+  RoundTripOptions options;
+  core::ProbeResult result;
+  roundtrip::Run run(options, state, result, core::Deadline::after(10s), io.get_executor());
+  auto sent = std::chrono::system_clock::now();
+  auto probe = make_probe("mon@example.test", "box@example.test", secret, sent);
+  run.probe_id = probe.id;
+  ASSERT_TRUE(state.record_sending(probe.id, unix_ms(sent)));
+  roundtrip::Sighting sighting{std::string(header_block(probe.text)), false,
+                               roundtrip::Clock::now(), unix_ms(sent) + 5, "UID 7"};
+  EXPECT_EQ(roundtrip::handle_sighting(run, sighting, secret), roundtrip::Sighted::look_again);
+  run.send_done = true;  // no answer, send_ok stays false
+  EXPECT_FALSE(run.nothing_coming());
+  EXPECT_TRUE(run.look_again_now());
+  EXPECT_EQ(roundtrip::handle_sighting(run, sighting, secret), roundtrip::Sighted::ours);
+  ASSERT_EQ(run.arrivals.size(), 1u);
+  EXPECT_FALSE(run.arrivals[0].this_run);
+  EXPECT_TRUE(run.nothing_coming());  // now the loop may end
+}
+
 TEST_F(RoundTripStateTest, UnwritablePlaceIsAClearError) {
   auto state = RoundTripState::open("/proc/no-such-dir/state.sqlite", "k", 100);
   ASSERT_FALSE(state);
